@@ -1,0 +1,11 @@
+# The two commands of the README, and the set-up they share.
+.PHONY: run test setup
+
+run:    ## Odoo with ingeneo_powens on http://127.0.0.1:8069 (Ctrl-C stops everything)
+	bin/workbench run
+
+test:   ## every test: Odoo cases and tours (pytest-odoo), then plain pytest
+	bin/workbench test
+
+setup:  ## install what is missing, nothing else
+	bin/workbench setup

@@ -1,0 +1,28 @@
+{
+    "name": "INGENEO - Powens bank feeds",
+    "summary": "Bank movements imported automatically from Powens (PSD2) into bank journals",
+    "description": """
+Connects the banks of a company's accounting referential to Powens, the PSD2 bank aggregator,
+so that bank movements arrive in the bank journals by themselves. Bank credentials are only
+ever typed into Powens' webview.
+""",
+    "author": "INGENEO",
+    "website": "https://www.ingeneo.fr",
+    "license": "LGPL-3",
+    "category": "Accounting/Accounting",
+    "version": "19.0.1.0.0",
+    "depends": ["account", "mail"],
+    "external_dependencies": {"python": ["requests", "cryptography"]},
+    "data": [
+        "security/ingeneo_powens_groups.xml",
+        "views/account_journal_views.xml",
+        "views/res_company_views.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "ingeneo_powens/static/tests/tours/*.js",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,2 @@
+from . import test_accounting_referential
+from . import test_tours

@@ -1,0 +1,49 @@
+from odoo.exceptions import AccessError
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingReferential(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.setup_user = new_test_user(
+            cls.env, login="setup_user", groups="base.group_user,ingeneo_powens.group_accounting_setup"
+        )
+        cls.accountant = new_test_user(cls.env, login="accountant", groups="account.group_account_user")
+
+    def test_right_held_by_accounting_administrators(self):
+        admin = self.env.ref("base.user_admin")
+        self.assertTrue(admin.has_group("ingeneo_powens.group_accounting_setup"))
+        manager = new_test_user(self.env, login="manager", groups="account.group_account_manager")
+        self.assertTrue(manager.has_group("ingeneo_powens.group_accounting_setup"))
+
+    def test_right_granted_on_its_own(self):
+        self.assertTrue(self.setup_user.has_group("ingeneo_powens.group_accounting_setup"))
+        self.assertFalse(self.setup_user.has_group("account.group_account_manager"))
+        self.assertFalse(self.accountant.has_group("ingeneo_powens.group_accounting_setup"))
+
+    def test_add_bank_creates_a_bank_journal_of_the_company(self):
+        action = self.company.action_add_bank()
+        self.assertEqual(action["target"], "new")
+        form = Form(self.env["account.journal"].with_context(action["context"]), view=action["views"][0][0])
+        form.name = "Banque Populaire - compte courant"
+        journal = form.save()
+        self.assertEqual(journal.type, "bank")
+        self.assertEqual(journal.company_id, self.company)
+        self.assertIn(journal, self.company.bank_journal_ids)
+
+    def test_referential_lists_only_banks(self):
+        sale_journal = self.env["account.journal"].create({"name": "Ventes test", "type": "sale", "code": "VTST"})
+        self.assertNotIn(sale_journal, self.company.bank_journal_ids)
+
+    def test_referential_tab_hidden_without_the_right(self):
+        arch = self.env["res.company"].with_user(self.accountant).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="accounting_referential"', arch)
+        arch = self.env["res.company"].with_user(self.setup_user).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="accounting_referential"', arch)
+
+    def test_company_write_stays_reserved(self):
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).write({"name": "Hijacked"})
