@@ -1,0 +1,25 @@
+"""Command line: python -m powens_sandbox --host 127.0.0.1 --port 8070 [--state FILE] [--seed N] ..."""
+import argparse
+
+from .config import SandboxConfig
+from .server import run
+
+
+def parse_arguments(argv=None) -> SandboxConfig:
+    defaults = SandboxConfig()
+    parser = argparse.ArgumentParser(prog="python -m powens_sandbox", description=__doc__)
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
+    parser.add_argument("--state", dest="state_file", help="JSON file keeping the data between runs")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the simulated bank data")
+    parser.add_argument("--client-id", default=defaults.client_id)
+    parser.add_argument("--client-secret", default=defaults.client_secret)
+    parser.add_argument("--webhook-secret", default=defaults.webhook_secret)
+    parser.add_argument("--first-sync-delay", type=float, default=defaults.first_sync_delay,
+                        help="seconds (sandbox clock) before a new connection's first sync completes")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return SandboxConfig(**vars(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    run(parse_arguments())

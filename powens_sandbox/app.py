@@ -1,0 +1,145 @@
+"""The WSGI application: wires the parts together, routes requests, applies faults, records calls, persists.
+
+Every handler runs under one lock, so the threaded server never sees half-applied changes.
+"""
+import logging
+import socket
+import time
+import traceback
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+from werkzeug.wrappers import Request, Response
+
+from . import api, control, jsonio, webview
+from .auth import AuthService
+from .clock import SandboxClock
+from .config import SandboxConfig
+from .engine import BankEngine
+from .errors import ApiError
+from .faults import FaultBoard
+from .store import SandboxStore
+from .webhooks import WebhookNotifier
+
+API_PREFIX = "/2.0/"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+log = logging.getLogger("powens_sandbox")
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig):
+        self.config = config
+        self.clock = SandboxClock()
+        self.store = SandboxStore()
+        self.notifier = WebhookNotifier(self.store, self.clock, config)
+        self.auth = AuthService(self.store, self.clock, self.notifier)
+        self.engine = BankEngine(self.store, self.clock, config, self.notifier)
+        self.faults = FaultBoard()
+        self.sessions = webview.WebviewSessions(self.clock)
+        self.calls: list[dict] = []
+        self.url_map = Map(api.RULES + webview.RULES + control.RULES)
+        if config.state_file:
+            self._load_state()
+
+    def _load_state(self) -> None:
+        try:
+            self.clock.offset_seconds = self.store.load(self.config.state_file)
+        except FileNotFoundError:
+            return
+
+    def save_state(self) -> None:
+        if self.config.state_file:
+            self.store.save(self.config.state_file, self.clock.offset_seconds)
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.clock.reset()
+        self.faults.clear()
+        self.notifier.reset()
+        self.sessions.clear()
+        self.calls.clear()
+
+    def tick(self) -> None:
+        """Called by the server's background ticker, so time-driven events happen without any request."""
+        with self.store.lock:
+            if self.engine.tick():
+                self.save_state()
+
+    # --- WSGI --------------------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        is_api = request.path.startswith(API_PREFIX)
+        fault = self.faults.take(request.path) if is_api else None
+        if fault and fault["kind"] == "drop":
+            self._record(request, None)
+            self._drop_connection(environ)
+        if fault and fault["kind"] == "timeout":
+            time.sleep(fault["timeout_seconds"])
+        response = self._fault_response(fault) if fault and fault["kind"] in ("500", "503", "429") else None
+        if response is None:
+            response = self._dispatch(request)
+        if fault and fault["kind"] == "malformed":
+            body = response.get_data()
+            response = Response(body[: max(1, len(body) // 2)], status=200, mimetype="application/json")
+        if is_api:
+            self._record(request, response.status_code)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        with self.store.lock:
+            try:
+                endpoint, values = adapter.match()
+                self.engine.tick()
+                result = endpoint(self, request, **values)
+                response = self._to_response(result)
+            except ApiError as error:
+                response = self._error_response(error)
+            except (NotFound, MethodNotAllowed) as error:
+                code = "methodNotAllowed" if isinstance(error, MethodNotAllowed) else "notFound"
+                response = self._error_response(ApiError(error.code, code, error.description))
+            except HTTPException as error:
+                response = self._error_response(ApiError(error.code, "invalidValue", error.description))
+            except Exception:  # a simulator bug must still answer like Powens does
+                log.error("unexpected error on %s %s\n%s", request.method, request.path, traceback.format_exc())
+                response = self._error_response(ApiError(500, "bug", "Internal sandbox error"))
+            if request.method not in READ_METHODS and response.status_code < 500:
+                self.save_state()
+        return response
+
+    @staticmethod
+    def _to_response(result) -> Response:
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status=204)
+        status, body = result if isinstance(result, tuple) else (200, result)
+        return Response(jsonio.dumps(body), status=status, mimetype="application/json")
+
+    def _error_response(self, error: ApiError) -> Response:
+        body = {"code": error.code, "description": error.description, "message": error.message,
+                "request_id": self.store.next_id("requests")}
+        return Response(jsonio.dumps(body), status=error.status, mimetype="application/json")
+
+    def _fault_response(self, fault: dict) -> Response:
+        kind = fault["kind"]
+        code, description = {"500": ("bug", "Simulated internal error"),
+                             "503": ("maintenance", "Simulated maintenance"),
+                             "429": ("tooManyRequests", "Simulated rate limit")}[kind]
+        response = self._error_response(ApiError(int(kind), code, description))
+        if kind == "429":
+            response.headers["Retry-After"] = str(fault["retry_after"])
+        return response
+
+    @staticmethod
+    def _drop_connection(environ) -> None:
+        """Closes the client socket without an answer; werkzeug treats the error as a dropped connection."""
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("sandbox fault: connection dropped")
+
+    def _record(self, request: Request, status: int | None) -> None:
+        with self.store.lock:
+            self.calls.append({"method": request.method, "path": request.path,
+                               "query": request.args.to_dict(), "status": status, "at": self.clock.now_text()})

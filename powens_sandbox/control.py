@@ -1,0 +1,161 @@
+"""The /_sandbox/ control API used by tests and demos to set up data, move time and inject failures."""
+import datetime as dt
+
+from werkzeug.routing import Rule
+
+from . import bank_data, connectors, serializers
+from .api import request_body, truthy
+from .clock import parse_datetime
+from .engine import DEFAULT_HISTORY_MONTHS
+from .errors import ApiError, invalid_value, missing_parameter, not_found
+
+CONTROL_STATES = {"ok": None, "otp": "SCARequired"}
+
+
+def health(sandbox, request):
+    return {"status": "ok"}
+
+
+def reset(sandbox, request):
+    sandbox.reset()
+    return {"status": "ok"}
+
+
+def create_user(sandbox, request):
+    user, token = sandbox.auth.create_user(permanent=True)
+    return {"id_user": user["id"], "auth_token": token}
+
+
+def create_connection(sandbox, request, id_user):
+    """Same machinery as the webview; test-bank passwords give the matching state (sca -> SCARequired)."""
+    body = request_body(request)
+    if id_user not in sandbox.store.users:
+        raise not_found("User")
+    connector = connectors.find(body.get("connector_uuid") or body.get("connector_id") or "")
+    if connector is None:
+        raise invalid_value("connector_uuid or connector_id must name a known connector")
+    login = str(body.get("login") or "demo")
+    outcome = connectors.credentials_outcome(connector, str(body.get("password") or ""))
+    specs = bank_data.discover_accounts(sandbox.config.seed, connector, login, int(body.get("accounts", 2)))
+    conn = sandbox.engine.open_connection(id_user, connector, login, specs, set(range(len(specs))),
+                                          state=CONTROL_STATES.get(outcome, outcome),
+                                          months=int(body.get("months", DEFAULT_HISTORY_MONTHS)))
+    return serializers.connection(sandbox.store, conn, {"all_accounts"})
+
+
+def add_transactions(sandbox, request, id_account):
+    account = sandbox.store.accounts.get(id_account)
+    if account is None:
+        raise not_found("Account")
+    body = request_body(request)
+    try:
+        day = dt.date.fromisoformat(body["date"]) if body.get("date") else None
+    except ValueError:
+        raise invalid_value("date must be YYYY-MM-DD") from None
+    rows = sandbox.engine.add_transactions(account, int(body.get("count", 1)), truthy(body.get("coming", False)), day)
+    return {"ids": [row["id"] for row in rows]}
+
+
+def existing_transaction(sandbox, id_transaction) -> dict:
+    tx = sandbox.store.transactions.get(id_transaction)
+    if tx is None:
+        raise not_found("Transaction")
+    return tx
+
+
+def book_transaction(sandbox, request, id_transaction):
+    tx = existing_transaction(sandbox, id_transaction)
+    if not tx["coming"] or tx["deleted"] is not None:
+        raise ApiError(409, "invalidValue", "Only a pending (coming), non-deleted transaction can be booked")
+    booked = sandbox.engine.book(tx, keep_id=truthy(request_body(request).get("keep_id", False)))
+    return {"id": booked["id"]}
+
+
+def delete_transaction(sandbox, request, id_transaction):
+    tx = existing_transaction(sandbox, id_transaction)
+    sandbox.engine.mark_deleted(tx)
+    return {"id": tx["id"], "deleted": tx["deleted"]}
+
+
+def existing_connection(sandbox, id_connection) -> dict:
+    conn = sandbox.store.connections.get(id_connection)
+    if conn is None:
+        raise not_found("Connection")
+    return conn
+
+
+def set_connection_state(sandbox, request, id_connection):
+    conn = existing_connection(sandbox, id_connection)
+    body = request_body(request)
+    if "state" not in body:
+        raise missing_parameter("state")
+    sandbox.engine.set_state(conn, body["state"], body.get("error_message"))
+    return serializers.connection(sandbox.store, conn, {"sources"})
+
+
+def sync_connection(sandbox, request, id_connection):
+    """A background (unattended) sync: psu_requested=false, so a lapsed consent is not renewed."""
+    conn = existing_connection(sandbox, id_connection)
+    sandbox.engine.sync(conn, psu_requested=False)
+    return serializers.connection(sandbox.store, conn, {"sources"})
+
+
+def clock(sandbox, request):
+    if request.method == "POST":
+        body = request_body(request)
+        if "now" in body:
+            try:
+                sandbox.clock.set_now(parse_datetime(body["now"]))
+            except (TypeError, ValueError):
+                raise invalid_value("now must be 'YYYY-MM-DD HH:MM:SS' (Paris time)") from None
+        elif "advance_seconds" in body:
+            sandbox.clock.advance(float(body["advance_seconds"]))
+        else:
+            raise missing_parameter("advance_seconds or now")
+        sandbox.engine.tick()
+    return {"now": sandbox.clock.now_text()}
+
+
+def faults(sandbox, request):
+    if request.method == "POST":
+        return sandbox.faults.add(request_body(request))
+    if request.method == "DELETE":
+        sandbox.faults.clear()
+    return sandbox.faults.pending()
+
+
+def webhooks(sandbox, request):
+    if request.method == "GET":
+        return {"webhooks": list(sandbox.store.webhooks.values())}
+    body = request_body(request)
+    if not body.get("url"):
+        raise missing_parameter("url")
+    return {"id": sandbox.notifier.register(body["url"], body.get("events"), body.get("secret"))["id"]}
+
+
+def deliveries(sandbox, request):
+    return list(sandbox.notifier.deliveries)
+
+
+def calls(sandbox, request):
+    if request.method == "DELETE":
+        sandbox.calls.clear()
+    return list(sandbox.calls)
+
+
+RULES = [
+    Rule("/_sandbox/health", methods=["GET"], endpoint=health),
+    Rule("/_sandbox/reset", methods=["POST"], endpoint=reset),
+    Rule("/_sandbox/users", methods=["POST"], endpoint=create_user),
+    Rule("/_sandbox/users/<int:id_user>/connections", methods=["POST"], endpoint=create_connection),
+    Rule("/_sandbox/accounts/<int:id_account>/transactions", methods=["POST"], endpoint=add_transactions),
+    Rule("/_sandbox/transactions/<int:id_transaction>/book", methods=["POST"], endpoint=book_transaction),
+    Rule("/_sandbox/transactions/<int:id_transaction>/delete", methods=["POST"], endpoint=delete_transaction),
+    Rule("/_sandbox/connections/<int:id_connection>/state", methods=["POST"], endpoint=set_connection_state),
+    Rule("/_sandbox/connections/<int:id_connection>/sync", methods=["POST"], endpoint=sync_connection),
+    Rule("/_sandbox/clock", methods=["GET", "POST"], endpoint=clock),
+    Rule("/_sandbox/faults", methods=["GET", "POST", "DELETE"], endpoint=faults),
+    Rule("/_sandbox/webhooks", methods=["GET", "POST"], endpoint=webhooks),
+    Rule("/_sandbox/webhooks/deliveries", methods=["GET"], endpoint=deliveries),
+    Rule("/_sandbox/calls", methods=["GET", "DELETE"], endpoint=calls),
+]

@@ -1,0 +1,43 @@
+"""Runs the sandbox on werkzeug's threaded server with a background ticker, quiet logs and clean Ctrl-C."""
+import logging
+import signal
+import threading
+
+from werkzeug.serving import make_server
+
+from .app import Sandbox
+from .config import SandboxConfig
+
+TICK_SECONDS = 1.0
+
+
+def stop_on_signal(_signum, _frame) -> None:
+    """SIGTERM ends the server like Ctrl-C does, so the final save still runs."""
+    raise KeyboardInterrupt
+
+
+def run(config: SandboxConfig) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.INFO if config.verbose else logging.WARNING)
+    sandbox = Sandbox(config)
+    server = make_server(config.host, config.port, sandbox, threaded=True)
+    stop = threading.Event()
+
+    def tick_forever():
+        while not stop.wait(TICK_SECONDS):
+            sandbox.tick()
+
+    threading.Thread(target=tick_forever, name="sandbox-ticker", daemon=True).start()
+    logging.getLogger("powens_sandbox").info(
+        "Powens sandbox on http://%s:%s/2.0/ (webview /{lang}/connect, control /_sandbox/)",
+        config.host, server.server_port)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+        with sandbox.store.lock:
+            sandbox.save_state()

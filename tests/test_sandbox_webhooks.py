@@ -1,0 +1,129 @@
+"""Webhooks received by a tiny local HTTP server; signatures checked with an independent HMAC."""
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+
+class Receiver:
+    def __init__(self, failures_before_success=0):
+        self.received = []
+        self.failures_left = failures_before_success
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                failing = receiver.failures_left > 0
+                receiver.failures_left -= 1
+                if not failing:
+                    receiver.received.append((self.path, self.headers, body))
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/powens"
+
+    def wait_for(self, count, timeout=10):
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.received
+
+
+@pytest.fixture
+def receiver():
+    instance = Receiver()
+    yield instance
+    instance.server.shutdown()
+
+
+def expected_signature(secret, path, date, body):
+    message = b".".join([b"POST", path.encode(), date.encode(), body])
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def test_sync_sends_signed_connection_and_account_synced(sandbox, sandbox_user, sandbox_connection, receiver):
+    sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url,
+                                                   "events": ["CONNECTION_SYNCED", "ACCOUNT_SYNCED"]})
+    sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 4 * 86400})
+    response = requests.put(sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}",
+                            headers=sandbox_user["headers"])
+    assert response.status_code == 200
+    received = receiver.wait_for(3)
+    assert len(received) == 3
+    by_event = {}
+    for path, headers, body in received:
+        assert path == "/hooks/powens"
+        assert headers["Authorization"] == f"Bearer {sandbox_user['auth_token']}"
+        date = headers["BI-Signature-Date"]
+        assert date.endswith("Z") and len(date.split(".")[1]) == 7
+        assert headers["BI-Signature"] == expected_signature(sandbox.webhook_secret, path, date, body)
+        payload = json.loads(body)
+        by_event.setdefault("connection" in payload and "CONNECTION" or "ACCOUNT", []).append(payload)
+    connection_payload = by_event["CONNECTION"][0]
+    assert connection_payload["user"]["id"] == sandbox_user["id_user"]
+    assert connection_payload["connection"]["id"] == sandbox_connection["id"]
+    accounts = connection_payload["connection"]["accounts"]
+    assert len(accounts) == 2 and all("transactions" in item for item in accounts)
+    assert sum(len(item["transactions"]) for item in accounts) > 0, "four new days bring new rows"
+    account_payloads = by_event["ACCOUNT"]
+    assert {item["id"] for item in account_payloads} == {item["id"] for item in accounts}
+    ids = [item["id_webhook_data"] for _event, payloads in by_event.items() for item in payloads]
+    assert len(set(ids)) == 3
+    deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+    assert {item["status"] for item in deliveries} == {200}
+
+
+def test_failed_delivery_is_retried(sandbox, sandbox_connection):
+    flaky = Receiver(failures_before_success=2)
+    try:
+        sandbox.control("POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"],
+                                                       "secret": "other-secret"})
+        sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
+        path, headers, body = flaky.wait_for(1)[0]
+        assert headers["BI-Signature"] == expected_signature("other-secret", path, headers["BI-Signature-Date"], body)
+        attempts = [(item["attempt"], item["status"]) for item in sandbox.control("GET", "/_sandbox/webhooks/deliveries")]
+        assert attempts == [(1, 500), (2, 500), (3, 200)]
+    finally:
+        flaky.server.shutdown()
+
+
+def test_unreachable_endpoint_gives_bounded_attempts(sandbox, sandbox_connection):
+    sandbox.control("POST", "/_sandbox/webhooks", {"url": "http://127.0.0.1:9/nowhere", "events": ["CONNECTION_SYNCED"]})
+    sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+        if len(deliveries) == 5:
+            break
+        time.sleep(0.1)
+    assert [item["attempt"] for item in deliveries] == [1, 2, 3, 4, 5]
+    assert all(item["status"] is None for item in deliveries)
+
+
+def test_webview_connect_of_anonymous_user_waits_until_permanent(sandbox, receiver):
+    from test_sandbox_webview import Browser, callback_params, connect
+
+    sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED"]})
+    browser = Browser(sandbox)
+    connect(sandbox, None, browser)
+    params = callback_params(browser.press("submit", account="0"))
+    time.sleep(0.3)
+    assert receiver.received == [], "no webhook for a temporary user"
+    requests.post(sandbox.api_url + "/auth/token/access", json={
+        "client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "code": params["code"]})
+    payload = json.loads(receiver.wait_for(1)[0][2])
+    assert payload["connection"]["id"] == int(params["connection_id"])
+    assert payload["connection"]["accounts"][0]["transactions"], "first sync reports the whole history"
