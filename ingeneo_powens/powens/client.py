@@ -1,0 +1,483 @@
+"""HTTP client of the Powens REST API 2.0 (pure Python, no ORM).
+
+Every call goes through :meth:`PowensClient._request`, which owns timeouts, retries, error
+typing and logging.
+
+Retry policy:
+
+- 429 is always retried (Powens refused the call before doing anything), after Retry-After
+  (seconds or HTTP date) when given, else after the back-off; a Retry-After longer than
+  ``retry_after_max`` fails at once with :class:`PowensRateLimited` so a worker is not pinned.
+- 5xx, timeouts, dropped connections and unusable bodies are retried for idempotent calls
+  only (GET, PUT, DELETE, and the POSTs that merely set values). A POST that may have
+  reached Powens is not retried: ``auth/init`` would create a second user, an exchanged code
+  or an OTP is single-use. Such a POST is retried only when it provably never left (connect
+  timeout, connection refused).
+- Other 4xx are never retried. Waits grow exponentially (``backoff * 2**n``, capped at
+  ``backoff_max``) for at most ``max_retries`` retries.
+"""
+import datetime
+import email.utils
+import logging
+import time
+from urllib.parse import urlencode, urljoin
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from . import const
+from .errors import (
+    PowensAuthError,
+    PowensBadResponse,
+    PowensConnectionError,
+    PowensRateLimited,
+    PowensServerError,
+    PowensTimeout,
+    error_from_response,
+)
+from .masking import SecretMaskingFilter, mask
+from .urls import origin
+from .values import format_date_filter, format_datetime
+
+_logger = logging.getLogger(__name__)
+_logger.addFilter(SecretMaskingFilter())
+
+LOGGED_BODY_MAX_CHARS = 2000
+# Failures of the network or of Powens' end; anything else (a malformed URL) is a local bug.
+_NETWORK_FAILURES = (requests.ConnectionError, requests.Timeout,
+                     requests.exceptions.ChunkedEncodingError)
+
+
+class PowensClient:
+    """Client of one Powens domain, optionally bound to one user's permanent token.
+
+    :param api_url: API root, e.g. ``https://acme.biapi.pro/2.0`` (see ``urls.api_url_for_domain``).
+    :param client_id: client application ID, needed by ``init_user``/``exchange_code``.
+    :param client_secret: client application secret, same use.
+    :param token: the user's permanent access token, sent as ``Authorization: Bearer``.
+    :param session: a ``requests.Session`` to reuse connections; a new one by default.
+    :param timeout: (connect, read) seconds for ordinary calls.
+    :param sync_timeout: (connect, read) seconds for calls that make Powens talk to the bank.
+    :param sleep: the waiting function, replaceable so tests record waits instead of sleeping.
+    """
+
+    def __init__(self, api_url, *, client_id=None, client_secret=None, token=None, session=None,
+                 timeout=const.DEFAULT_TIMEOUT, sync_timeout=const.SYNC_TIMEOUT,
+                 max_retries=const.MAX_RETRIES, backoff=const.BACKOFF_BASE,
+                 backoff_max=const.BACKOFF_MAX, retry_after_max=const.RETRY_AFTER_MAX,
+                 sleep=time.sleep):
+        self.api_url = api_url.rstrip('/') + '/'
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token = token
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.sync_timeout = sync_timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
+        self.sleep = sleep
+
+    def __repr__(self):
+        return f'<PowensClient {self.api_url} client_id={self.client_id}>'
+
+    def with_token(self, token):
+        """Return a client for the same domain and settings, bound to another user token."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__, token=token)
+        return clone
+
+    # --- Authentication and users (§2) ---------------------------------------------------------
+
+    def init_user(self):
+        """Create a Powens user and return its AuthToken (``auth_token``, ``id_user``...).
+
+        Both client credentials are required, otherwise Powens returns a temporary token whose
+        user vanishes after 30 minutes.
+        """
+        body = self._request('POST', const.PATH_AUTH_INIT, json=self._client_credentials(),
+                             auth=False)
+        return _require_keys(body, 'auth_token')
+
+    def get_temporary_code(self, code_type='singleAccess'):
+        """Return an AuthCode (``code``, ``expires_in``...) to open the webview without exposing
+        the permanent token; ``singleAccess`` (the default) is consumed by its first use,
+        ``requestAccess`` lasts 30 minutes."""
+        body = self._request('GET', const.PATH_AUTH_CODE, params={'type': code_type})
+        return _require_keys(body, 'code')
+
+    def exchange_code(self, code):
+        """Turn the temporary ``code`` of a webview callback into a permanent token
+        (``{"access_token", "token_type"}``)."""
+        payload = dict(self._client_credentials(), code=code, grant_type='authorization_code')
+        body = self._request('POST', const.PATH_AUTH_ACCESS, json=payload, auth=False)
+        return _require_keys(body, 'access_token')
+
+    def renew_token(self, user_id, *, revoke_previous=False):
+        """Make a new permanent token for an existing user, the recovery path of a lost token."""
+        payload = dict(self._client_credentials(), grant_type='client_credentials',
+                       id_user=int(user_id), revoke_previous=bool(revoke_previous))
+        body = self._request('POST', const.PATH_AUTH_RENEW, json=payload, auth=False)
+        return _require_keys(body, 'access_token')
+
+    def get_me(self):
+        """Return the User owning the token (``id``, ``signin``)."""
+        return self._request('GET', const.PATH_ME)
+
+    def delete_me(self):
+        """Delete the user and all its connections and data at Powens (GDPR hard delete)."""
+        self._request('DELETE', const.PATH_ME)
+
+    # --- Connectors (§8) -----------------------------------------------------------------------
+
+    def list_connectors(self, *, search=None, capabilities=None, country_codes=None, expand=None):
+        """Return the connectors (banks) of the domain, a call that needs no token.
+
+        Powens filters by country only; ``search`` (part of the name, any case) and
+        ``capabilities`` (all required) are applied here.
+        """
+        body = self._request('GET', const.PATH_CONNECTORS, auth=False,
+                             params={'country_codes': country_codes, 'expand': expand})
+        connectors = _list_from(body, 'connectors', 'banks', 'providers')
+        needle = (search or '').casefold()
+        required = set(_as_list(capabilities))
+        return [
+            connector for connector in connectors
+            if needle in str(connector.get('name') or '').casefold()
+            and required.issubset(connector.get('capabilities') or ())
+        ]
+
+    # --- Connections (§4) ----------------------------------------------------------------------
+
+    def list_connections(self, *, expand=None):
+        """Return the user's connections (``expand`` e.g. ``('accounts', 'sources')``)."""
+        body = self._request('GET', const.PATH_CONNECTIONS, params={'expand': expand})
+        return _list_from(body, 'connections')
+
+    def get_connection(self, connection_id, *, expand=None):
+        """Return one connection."""
+        return self._request('GET', _connection_path(connection_id), params={'expand': expand})
+
+    def sync_connection(self, connection_id, *, psu_requested=True, expand=None):
+        """Force a sync now and return the connection.
+
+        PUT is the documented "sync" verb (§4.1); POST means "update" on connections. Pass
+        ``psu_requested=False`` when no end user is present (cron), so Powens does not trigger
+        a strong authentication nobody can answer.
+        """
+        return self._request('PUT', _connection_path(connection_id), timeout=self.sync_timeout,
+                             params={'psu_requested': bool(psu_requested), 'expand': expand})
+
+    def resume_connection(self, connection_id):
+        """Resume a ``decoupled`` connection once the user validated in the bank's app.
+
+        Blocking on Powens' side, hence the sync timeout; not retried once sent.
+        """
+        return self._request('POST', _connection_path(connection_id), json={'resume': True},
+                             timeout=self.sync_timeout)
+
+    def update_connection(self, connection_id, **fields):
+        """Update a connection (``active``, ``expire``, ``refresh_auth``...) and return it.
+
+        Not retried once sent: some fields (an OTP) are single-use.
+        """
+        return self._request('POST', _connection_path(connection_id), json=fields,
+                             timeout=self.sync_timeout)
+
+    def delete_connection(self, connection_id):
+        """Delete a connection and all its data at Powens (hard delete)."""
+        self._request('DELETE', _connection_path(connection_id))
+
+    # --- Bank accounts (§5) --------------------------------------------------------------------
+
+    def list_accounts(self, connection_id=None, *, include_disabled=True, expand=None):
+        """Return the user's bank accounts, or one connection's.
+
+        Disabled accounts (newly found ones await consent) are listed by default (``?all``).
+        """
+        path = const.PATH_ACCOUNTS
+        if connection_id is not None:
+            path = f'{_connection_path(connection_id)}/accounts'
+        body = self._request('GET', path, params={'expand': expand},
+                             flags=_all_flag(include_disabled))
+        return _list_from(body, 'accounts')
+
+    def get_account(self, account_id, *, include_disabled=True):
+        """Return one bank account."""
+        return self._request('GET', _account_path(account_id), flags=_all_flag(include_disabled))
+
+    def update_account(self, account_id, **fields):
+        """Update an account (``disabled``, ``name``, ``display``...) and return it.
+
+        Setting values is idempotent, so this POST is retried like a read.
+        """
+        return self._request('POST', _account_path(account_id), json=fields, flags=('all',),
+                             idempotent=True)
+
+    def enable_account(self, account_id):
+        """Enable an account, which records the user's consent to fetch its transactions."""
+        return self.update_account(account_id, disabled=False)
+
+    # --- Transactions (§6) ---------------------------------------------------------------------
+
+    def iter_transaction_pages(self, account_id=None, *, last_update=None, min_date=None,
+                               max_date=None, date_filter=None, include_deleted=True,
+                               limit=const.TRANSACTIONS_MAX_LIMIT):
+        """Yield the transactions one page (a list) at a time, following ``_links.next``.
+
+        Only one page is held at a time, so memory stays flat whatever the number of pages;
+        a caller that commits per page can move its cursor page by page.
+
+        :param last_update: only transactions changed after this instant (the incremental
+            key); an aware or naive-UTC datetime, or a Powens text passed as given.
+        :param min_date: lower bound (date or ``YYYY-MM-DD``/``YYYY-MM``/``YYYY`` text).
+        :param max_date: upper bound, same forms.
+        :param date_filter: field the bounds apply to, ``application_date`` (Powens' default)
+            or ``date``.
+        :param include_deleted: send ``?all`` so deleted transactions come back too.
+        :param limit: page size, 1 to 1000.
+        """
+        if not 1 <= limit <= const.TRANSACTIONS_MAX_LIMIT:
+            raise ValueError(f'limit must be between 1 and {const.TRANSACTIONS_MAX_LIMIT}')
+        path = const.PATH_TRANSACTIONS
+        if account_id is not None:
+            path = f'{_account_path(account_id)}/transactions'
+        if isinstance(last_update, datetime.datetime):
+            last_update = format_datetime(last_update)
+        params = {
+            'limit': limit,
+            'last_update': last_update,
+            'min_date': None if min_date is None else format_date_filter(min_date),
+            'max_date': None if max_date is None else format_date_filter(max_date),
+            'filter': date_filter,
+        }
+        flags = _all_flag(include_deleted)
+        url = self._url(path, params, flags)
+        offset = 0
+        previous_first_id = None
+        while url:
+            body = self._request('GET', url)
+            transactions = body.get('transactions') if isinstance(body, dict) else None
+            if not isinstance(transactions, list):
+                raise PowensBadResponse('Powens transaction page without a transactions list')
+            if not transactions:
+                return
+            first_id = transactions[0].get('id') if isinstance(transactions[0], dict) else None
+            if first_id is not None and first_id == previous_first_id:
+                raise PowensBadResponse('Powens returned the same transaction page twice')
+            previous_first_id = first_id
+            yield transactions
+            if '_links' in body:
+                url = _next_link(body)
+            elif len(transactions) < limit:
+                url = None
+            else:
+                # No relational links (older API): page with offset until a short page.
+                offset += len(transactions)
+                url = self._url(path, dict(params, offset=offset), flags)
+            # Let this page go before the next one arrives: one page in memory, not two.
+            del body, transactions
+
+    def iter_transactions(self, account_id=None, **filters):
+        """Yield transactions one by one across all pages; same filters as
+        :meth:`iter_transaction_pages`, same flat memory."""
+        for page in self.iter_transaction_pages(account_id, **filters):
+            yield from page
+            del page  # released before the next page is fetched
+
+    # --- The request helper --------------------------------------------------------------------
+
+    def _request(self, method, path, *, params=None, flags=(), json=None, auth=True,
+                 timeout=None, idempotent=None):
+        """Send one Powens call with retries and return its decoded JSON (None when empty).
+
+        :param path: a path under the API root, or an absolute link given by Powens (which
+            must share the API's origin, so a hostile link cannot carry the token away).
+        :param flags: value-less query flags such as ``all``.
+        :param auth: send the user token.
+        :param idempotent: whether a call that may have reached Powens can be sent again;
+            by default true for every method but POST.
+        """
+        url = self._url(path, params, flags)
+        if origin(url) != origin(self.api_url):
+            raise PowensBadResponse('Powens link outside the API origin refused')
+        if idempotent is None:
+            idempotent = method in const.IDEMPOTENT_METHODS
+        headers = {'Accept': 'application/json'}
+        if auth:
+            if not self.token:
+                raise PowensAuthError('No Powens user token configured')
+            headers['Authorization'] = f'Bearer {self.token}'
+        timeout = timeout or self.timeout
+        _logger.debug('Powens request %s %s %s', method, url, json)
+        retry = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, json=json, headers=headers,
+                                                timeout=timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                error = _connection_error(exc)
+                retryable = isinstance(exc, _NETWORK_FAILURES) and (idempotent or _never_sent(exc))
+            else:
+                _log_response(method, url, response, time.monotonic() - started)
+                try:
+                    return _decode(response)
+                except PowensRateLimited as exc:
+                    error, retryable = exc, True
+                except (PowensServerError, PowensBadResponse) as exc:
+                    error, retryable = exc, idempotent
+            delay = self._retry_delay(error, retry) if retryable else None
+            if delay is None:
+                raise error
+            retry += 1
+            _logger.warning('Powens %s %s failed (%s); retry %d of %d in %.1f s',
+                            method, url, error, retry, self.max_retries, delay)
+            self.sleep(delay)
+
+    def _retry_delay(self, error, retry):
+        """Return the wait before retry number ``retry + 1``, or None to give up."""
+        if retry >= self.max_retries:
+            return None
+        retry_after = getattr(error, 'retry_after', None)
+        if retry_after is not None:
+            return retry_after if retry_after <= self.retry_after_max else None
+        return min(self.backoff_max, self.backoff * 2 ** retry)
+
+    def _url(self, path, params=None, flags=()):
+        url = urljoin(self.api_url, path)
+        pairs = [(key, _query_value(value)) for key, value in (params or {}).items()
+                 if value is not None]
+        query = '&'.join(filter(None, [urlencode(pairs, safe=','), *flags]))
+        if not query:
+            return url
+        return f'{url}&{query}' if '?' in url else f'{url}?{query}'
+
+    def _client_credentials(self):
+        if not (self.client_id and self.client_secret):
+            raise PowensAuthError('Powens client_id and client_secret are required')
+        return {'client_id': str(self.client_id), 'client_secret': self.client_secret}
+
+
+# --- Response handling ---------------------------------------------------------------------
+
+
+def _decode(response):
+    """Return the JSON of a 2xx answer (None when empty), raise the typed error otherwise."""
+    status = response.status_code
+    if 200 <= status < 300:
+        if status == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise PowensBadResponse('Powens answered with a body that is not valid JSON',
+                                    http_status=status) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    retry_after = parse_retry_after(response.headers.get('Retry-After')) if status == 429 else None
+    raise error_from_response(status, body, retry_after=retry_after)
+
+
+def parse_retry_after(value, *, now=None):
+    """Return a Retry-After header (delay in seconds or HTTP date) as seconds, None if absent
+    or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def _connection_error(exc):
+    error_class = PowensTimeout if isinstance(exc, requests.Timeout) else PowensConnectionError
+    error = error_class(f'{error_class.default_reason} ({type(exc).__name__})')
+    error.__cause__ = exc
+    return error
+
+
+def _never_sent(exc):
+    """Tell whether a failure happened before the request left, so even a POST can be resent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], 'reason', None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _log_response(method, url, response, elapsed):
+    _logger.debug('Powens response %s %s -> %s in %.2f s', method, url, response.status_code,
+                  elapsed)
+    if _logger.isEnabledFor(logging.DEBUG):
+        # Masked before truncation: a cut JSON string would escape the masking patterns.
+        _logger.debug('Powens response body: %s', mask(response.text)[:LOGGED_BODY_MAX_CHARS])
+
+
+def _next_link(body):
+    """Return ``_links.next.href`` (opaque, used as given), or None on the last page."""
+    links = body.get('_links') or {}
+    next_link = links.get('next') if isinstance(links, dict) else None
+    if not next_link:
+        return None
+    href = next_link.get('href') if isinstance(next_link, dict) else None
+    if not isinstance(href, str) or not href:
+        raise PowensBadResponse('Powens next link without href')
+    return href
+
+
+def _require_keys(body, *keys):
+    if not isinstance(body, dict) or any(not body.get(key) for key in keys):
+        raise PowensBadResponse(f'Powens answer lacks {", ".join(keys)}')
+    return body
+
+
+def _list_from(body, *keys):
+    """Return the list of a list answer, tolerating the legacy keys and a bare list."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in keys:
+            if isinstance(body.get(key), list):
+                return body[key]
+    raise PowensBadResponse(f'Powens answer lacks a {keys[0]} list')
+
+
+# --- Small builders ------------------------------------------------------------------------
+
+
+def _connection_path(connection_id):
+    return f'{const.PATH_CONNECTIONS}/{int(connection_id)}'
+
+
+def _account_path(account_id):
+    return f'{const.PATH_ACCOUNTS}/{int(account_id)}'
+
+
+def _all_flag(enabled):
+    return ('all',) if enabled else ()
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in value.split(',') if part]
+    return list(value)
+
+
+def _query_value(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ','.join(str(item) for item in value)
+    return str(value)

@@ -1,0 +1,68 @@
+"""Transaction paging over 10,000 rows: one call per page, each row once, flat memory."""
+import gc
+import tracemalloc
+
+import pytest
+
+from powens.client import PowensClient
+from test_client_api import create_connection
+
+ROWS = 10_000
+
+
+@pytest.fixture
+def big_account(sandbox):
+    """An account holding exactly 10,000 transactions, and a client for its user."""
+    client = PowensClient(sandbox.api_url,
+                          token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
+    connection = create_connection(sandbox, client, accounts=1, months=0)
+    account_id = connection['accounts'][0]['id']
+    existing = sum(1 for _ in client.iter_transactions(account_id))
+    sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions',
+                    json={'count': ROWS - existing})
+    sandbox.control('DELETE', '/_sandbox/calls')
+    return client, account_id
+
+
+def transaction_calls(sandbox):
+    return [call for call in sandbox.control('GET', '/_sandbox/calls')
+            if call['path'].endswith('/transactions')]
+
+
+def test_ten_thousand_rows_in_ten_calls(sandbox, big_account):
+    client, account_id = big_account
+    seen = set()
+    for row in client.iter_transactions(account_id, limit=1000):
+        assert row['id'] not in seen
+        seen.add(row['id'])
+    assert len(seen) == ROWS
+    calls = transaction_calls(sandbox)
+    assert len(calls) == 10
+    assert all(call['status'] == 200 for call in calls)
+    assert 'all' in calls[0]['query'] and calls[0]['query']['limit'] in ('1000', ['1000'])
+
+
+def test_pages_are_fetched_lazily(sandbox, big_account):
+    client, account_id = big_account
+    rows = client.iter_transactions(account_id, limit=1000)
+    for _ in range(1001):
+        next(rows)
+    assert len(transaction_calls(sandbox)) == 2
+    rows.close()
+
+
+def test_memory_stays_flat_while_iterating(big_account):
+    client, account_id = big_account
+    gc.collect()
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in client.iter_transactions(account_id, limit=1000))
+        _, streaming_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        held = list(client.iter_transactions(account_id, limit=1000))
+        holding_all, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == len(held) == 10_000
+    # One page (plus its raw text) at a time: far below the ten pages held together.
+    assert streaming_peak < holding_all / 4, (streaming_peak, holding_all)
