@@ -18,6 +18,8 @@ def parse_arguments(argv=None) -> SandboxConfig:
     parser.add_argument("--first-sync-delay", type=float, default=defaults.first_sync_delay,
                         help="seconds (sandbox clock) before a new connection's first sync completes")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--autopilot", action="store_true",
+                        help="webview pages fill in and submit themselves (browser tests); see POST /_sandbox/autopilot")
     return SandboxConfig(**vars(parser.parse_args(argv)))
 
 

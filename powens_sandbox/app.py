@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api, control, jsonio, webview
 from .auth import AuthService
+from .autopilot import Autopilot
 from .clock import SandboxClock
 from .config import SandboxConfig
 from .engine import BankEngine
@@ -36,6 +37,7 @@ class Sandbox:
         self.engine = BankEngine(self.store, self.clock, config, self.notifier)
         self.faults = FaultBoard()
         self.sessions = webview.WebviewSessions(self.clock)
+        self.autopilot = Autopilot(enabled=config.autopilot)
         self.calls: list[dict] = []
         self.url_map = Map(api.RULES + webview.RULES + control.RULES)
         if config.state_file:
@@ -52,11 +54,13 @@ class Sandbox:
             self.store.save(self.config.state_file, self.clock.offset_seconds)
 
     def reset(self) -> None:
+        """Back to the start-up state, so the autopilot follows --autopilot again."""
         self.store.clear()
         self.clock.reset()
         self.faults.clear()
         self.notifier.reset()
         self.sessions.clear()
+        self.autopilot = Autopilot(enabled=self.config.autopilot)
         self.calls.clear()
 
     def tick(self) -> None:

@@ -13,3 +13,4 @@ class SandboxConfig:
     webhook_secret: str = "sandbox-webhook-secret"
     first_sync_delay: float = 0.0
     verbose: bool = False
+    autopilot: bool = False

@@ -109,6 +109,12 @@ def find(key) -> Connector | None:
     return None
 
 
+def find_by_name(name: str) -> Connector | None:
+    """Looks a connector up by its name, ignoring case and accents (for names people type in test settings)."""
+    wanted = normalize(name)
+    return next((connector for connector in CATALOGUE if normalize(connector.name) == wanted), None)
+
+
 def credentials_outcome(connector: Connector, password: str) -> str:
     """'ok', 'otp', 'decoupled' or an error state; only test banks react to magic passwords."""
     if not connector.is_test:

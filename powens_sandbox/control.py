@@ -5,6 +5,7 @@ from werkzeug.routing import Rule
 
 from . import bank_data, connectors, serializers
 from .api import request_body, truthy
+from .autopilot import DEFAULT_BANK, DEFAULT_PASSWORD, Autopilot
 from .clock import parse_datetime
 from .engine import DEFAULT_HISTORY_MONTHS
 from .errors import ApiError, invalid_value, missing_parameter, not_found
@@ -137,6 +138,22 @@ def deliveries(sandbox, request):
     return list(sandbox.notifier.deliveries)
 
 
+def autopilot(sandbox, request):
+    """Switches the webview autopilot of a running sandbox, so each browser test chooses; omitted settings take
+    their defaults, not the previous values."""
+    if request.method == "POST":
+        body = request_body(request)
+        if "enabled" not in body:
+            raise missing_parameter("enabled")
+        bank = DEFAULT_BANK
+        if body.get("bank"):
+            bank = connectors.find(body["bank"]) or connectors.find_by_name(str(body["bank"]))
+            if bank is None:
+                raise invalid_value("bank must be a connector uuid or name")
+        sandbox.autopilot = Autopilot(truthy(body["enabled"]), str(body.get("password") or DEFAULT_PASSWORD), bank)
+    return sandbox.autopilot.describe()
+
+
 def calls(sandbox, request):
     if request.method == "DELETE":
         sandbox.calls.clear()
@@ -158,4 +175,5 @@ RULES = [
     Rule("/_sandbox/webhooks", methods=["GET", "POST"], endpoint=webhooks),
     Rule("/_sandbox/webhooks/deliveries", methods=["GET"], endpoint=deliveries),
     Rule("/_sandbox/calls", methods=["GET", "DELETE"], endpoint=calls),
+    Rule("/_sandbox/autopilot", methods=["GET", "POST"], endpoint=autopilot),
 ]

@@ -102,25 +102,30 @@ class Flow:
 
     # --- rendering ---------------------------------------------------------------------------------------
     def render(self) -> Response:
+        """The current step's page; in autopilot mode it plays itself, unless it shows an error."""
+        shows_error = self.session["error"] is not None
+        return html(self.sandbox.autopilot.steer(self.step_page(), self.session["step"], stopped=shows_error))
+
+    def step_page(self) -> str:
         session, t, lang, url = self.session, self.t, self.session["lang"], self.request.path
         step = session["step"]
         error, session["error"] = session["error"], None
         if step == "picker":
-            return html(pages.bank_picker(t, lang, url, session["id"], self.offered_banks(), session["search"]))
+            return pages.bank_picker(t, lang, url, session["id"], self.offered_banks(), session["search"])
         if step == "credentials":
-            return html(pages.credentials(t, lang, url, session["id"], self.connector,
-                                          session["flow"] == "connect", error, session["login"]))
+            return pages.credentials(t, lang, url, session["id"], self.connector, session["flow"] == "connect",
+                                     error, session["login"])
         if step == "otp":
-            return html(pages.otp(t, lang, url, session["id"], error))
+            return pages.otp(t, lang, url, session["id"], error)
         if step == "decoupled":
-            return html(pages.decoupled(t, lang, url, session["id"]))
+            return pages.decoupled(t, lang, url, session["id"])
         if step == "accounts":
-            return html(pages.account_choice(t, lang, url, session["id"], self.account_choices()))
+            return pages.account_choice(t, lang, url, session["id"], self.account_choices())
         if step == "another":
-            return html(pages.another_bank(t, lang, url, session["id"]))
+            return pages.another_bank(t, lang, url, session["id"])
         notice, session["notice"] = session["notice"], None
-        return html(pages.manage(t, lang, url, session["id"], self.managed_connections(), notice,
-                                 bool(self.params.get("redirect_uri"))))
+        return pages.manage(t, lang, url, session["id"], self.managed_connections(), notice,
+                            bool(self.params.get("redirect_uri")))
 
     def offered_banks(self) -> list[connectors.Connector]:
         wanted = set(comma_list(self.params.get("connector_uuids"))) | set(comma_list(self.params.get("connector_ids")))
@@ -297,6 +302,11 @@ def start(sandbox, request, flow: str, lang: str) -> Response:
     return flow_request.render()
 
 
+def favicon(sandbox, request) -> Response:
+    """Nothing, rather than a 404 that browsers show as a console error (browser tests watch the console)."""
+    return Response(status=204)
+
+
 def webview(sandbox, request, flow: str, lang: str | None = None) -> Response:
     lang = pick_language(lang, request.headers.get("Accept-Language", ""))
     if request.method == "GET":
@@ -311,6 +321,7 @@ def webview(sandbox, request, flow: str, lang: str | None = None) -> Response:
 LANGUAGE_SEGMENT = "<any(" + ",".join(LANGUAGES) + "):lang>"
 FLOW_SEGMENT = "<any(connect,reconnect,manage):flow>"
 RULES = [
+    Rule("/favicon.ico", methods=["GET"], endpoint=favicon),
     Rule("/" + FLOW_SEGMENT, methods=["GET", "POST"], endpoint=webview),
     Rule(f"/{LANGUAGE_SEGMENT}/{FLOW_SEGMENT}", methods=["GET", "POST"], endpoint=webview),
 ]

@@ -1,7 +1,7 @@
 """Connection states over time: SCA, decoupled/resume, consent lapse, psu_requested, delayed first sync, persistence."""
 import requests
 
-from conftest import TEST_BANK_NAME, connector_uuid, start_sandbox, stop_sandbox
+from conftest import TEST_BANK_NAME, connector_uuid, start_sandbox
 
 
 def get_connection(sandbox, user, conn_id, **params):
@@ -100,7 +100,7 @@ def test_first_sync_waits_for_the_configured_delay():
         handle.control("POST", "/_sandbox/clock", {"advance_seconds": 3601})
         assert requests.get(url, headers=headers).json()["transactions"]
     finally:
-        stop_sandbox(handle)
+        handle.stop()
 
 
 def test_state_file_keeps_data_between_runs(tmp_path):
@@ -111,7 +111,7 @@ def test_state_file_keeps_data_between_runs(tmp_path):
         conn = first.control("POST", f"/_sandbox/users/{user['id_user']}/connections",
                              {"connector_uuid": connector_uuid(first, TEST_BANK_NAME)})
     finally:
-        stop_sandbox(first)
+        first.stop()
     second = start_sandbox("--state", state_file)
     try:
         headers = {"Authorization": f"Bearer {user['auth_token']}"}
@@ -119,4 +119,4 @@ def test_state_file_keeps_data_between_runs(tmp_path):
                              headers=headers).json()
         assert [item["balance"] for item in again["accounts"]] == [item["balance"] for item in conn["accounts"]]
     finally:
-        stop_sandbox(second)
+        second.stop()

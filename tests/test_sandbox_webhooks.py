@@ -10,6 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from powens_sandbox.driver import WebviewDriver
+from test_sandbox_webview import callback_params, connect
+
 
 class Receiver:
     def __init__(self, failures_before_success=0):
@@ -114,10 +117,8 @@ def test_unreachable_endpoint_gives_bounded_attempts(sandbox, sandbox_connection
 
 
 def test_webview_connect_of_anonymous_user_waits_until_permanent(sandbox, receiver):
-    from test_sandbox_webview import Browser, callback_params, connect
-
     sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED"]})
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     connect(sandbox, None, browser)
     params = callback_params(browser.press("submit", account="0"))
     time.sleep(0.3)

@@ -1,61 +1,12 @@
 """The webview driven over HTTP like a browser without JavaScript: forms posted, redirects inspected."""
 import urllib.parse
-from html.parser import HTMLParser
 
 import requests
 
 from conftest import TEST_BANK_NAME, connector_uuid
+from powens_sandbox.driver import WebviewDriver
 
 CALLBACK = "https://erp.example/powens/callback"
-
-
-class FormParser(HTMLParser):
-    """Collects each form's action, hidden fields, submit buttons and checkboxes."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "hidden": {}, "buttons": [], "checkboxes": []})
-        elif tag == "input" and attrs.get("type") == "hidden":
-            self.forms[-1]["hidden"][attrs["name"]] = attrs.get("value", "")
-        elif tag == "input" and attrs.get("type") == "checkbox":
-            self.forms[-1]["checkboxes"].append(attrs)
-        elif tag == "button":
-            self.forms[-1]["buttons"].append((attrs.get("name"), attrs.get("value")))
-
-
-class Browser:
-    def __init__(self, sandbox):
-        self.sandbox = sandbox
-        self.page = None
-
-    def open(self, path, **params):
-        response = requests.get(self.sandbox.webview_url + path, params=params, allow_redirects=False)
-        return self._remember(response)
-
-    def press(self, button_value, **fields):
-        """Submits the form holding the button whose value is `button_value`."""
-        parser = FormParser()
-        parser.feed(self.page.text)
-        form = next(item for item in parser.forms if any(value == button_value for _name, value in item["buttons"]))
-        name = next(name for name, value in form["buttons"] if value == button_value)
-        data = dict(form["hidden"], **fields)
-        data[name] = button_value
-        response = requests.post(self.sandbox.webview_url + form["action"], data=data, allow_redirects=False)
-        return self._remember(response)
-
-    def checkboxes(self):
-        parser = FormParser()
-        parser.feed(self.page.text)
-        return [box for form in parser.forms for box in form["checkboxes"]]
-
-    def _remember(self, response):
-        self.page = response
-        return response
 
 
 def callback_params(response) -> dict:
@@ -81,19 +32,19 @@ def connect(sandbox, user, browser, password="secret", lang="en", **extra):
 
 
 def test_picker_search_and_test_bank_note_in_french(sandbox, sandbox_user):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     page = browser.open("/fr/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
                         code=webview_code(sandbox, sandbox_user))
     assert "Choisissez votre banque" in page.text and "Banques de test" in page.text
     found = browser.press("search", search="societe")
     assert "Société Générale" in found.text and "BNP Paribas" not in found.text
-    english = Browser(sandbox).open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
+    english = WebviewDriver(sandbox.webview_url).open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
                                     code=webview_code(sandbox, sandbox_user))
     assert "Choose your bank" in english.text
 
 
 def test_connect_success_enables_only_ticked_accounts(sandbox, sandbox_user):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     page = connect(sandbox, sandbox_user, browser, account_types="checking,card")
     boxes = browser.checkboxes()
     assert len(boxes) == 3 and sum("disabled" in box for box in boxes) == 1, "savings not allowed by account_types"
@@ -107,7 +58,7 @@ def test_connect_success_enables_only_ticked_accounts(sandbox, sandbox_user):
 
 
 def test_anonymous_connect_returns_a_code_to_exchange(sandbox):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     connect(sandbox, None, browser)
     params = callback_params(browser.press("submit", account="0"))
     assert "code" in params
@@ -119,7 +70,7 @@ def test_anonymous_connect_returns_a_code_to_exchange(sandbox):
 
 
 def test_max_connections_returns_connection_ids(sandbox, sandbox_user):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     connect(sandbox, sandbox_user, browser, max_connections="2")
     browser.press("submit", account="0")
     browser.press("another")
@@ -131,10 +82,10 @@ def test_max_connections_returns_connection_ids(sandbox, sandbox_user):
 
 
 def test_cancel_and_declined_terms(sandbox, sandbox_user):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     connect(sandbox, sandbox_user, browser)
     assert callback_params(browser.press("cancel"))["error"] == "access_denied"
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     browser.open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, state="s1",
                  code=webview_code(sandbox, sandbox_user), connector_uuids=connector_uuid(sandbox, TEST_BANK_NAME))
     params = callback_params(browser.press("decline_terms"))
@@ -144,7 +95,7 @@ def test_cancel_and_declined_terms(sandbox, sandbox_user):
 def test_expired_code_bad_client_and_redirect_with_query(sandbox, sandbox_user):
     code = webview_code(sandbox, sandbox_user)
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 31 * 60})
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     params = callback_params(browser.open("/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, code=code))
     assert params["error"] == "session_expired" and "expired" in params["error_description"]
     assert browser.open("/connect", client_id="42", redirect_uri=CALLBACK).status_code == 400
@@ -153,7 +104,7 @@ def test_expired_code_bad_client_and_redirect_with_query(sandbox, sandbox_user):
 
 
 def test_test_bank_passwords_in_the_webview(sandbox, sandbox_user):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     assert "Wrong login or password" in connect(sandbox, sandbox_user, browser, password="wrongpass").text
     otp_page = connect(sandbox, sandbox_user, browser, password="sca")
     assert 'name="otp"' in otp_page.text
@@ -175,7 +126,7 @@ def test_reconnect_repairs_a_lapsed_connection(sandbox, sandbox_user, sandbox_co
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 181 * 86400})
     url = sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}"
     assert requests.get(url, headers=sandbox_user["headers"]).json()["state"] == "SCARequired"
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     page = browser.open("/fr/reconnect", client_id=sandbox.client_id, redirect_uri=CALLBACK, state="r",
                         code=webview_code(sandbox, sandbox_user), connection_id=sandbox_connection["id"])
     assert "Authentification forte" in page.text
@@ -185,7 +136,7 @@ def test_reconnect_repairs_a_lapsed_connection(sandbox, sandbox_user, sandbox_co
 
 
 def test_manage_toggles_accounts_deletes_and_closes(sandbox, sandbox_user, sandbox_connection):
-    browser = Browser(sandbox)
+    browser = WebviewDriver(sandbox.webview_url)
     page = browser.open("/en/manage", client_id=sandbox.client_id, redirect_uri=CALLBACK, state="m",
                         code=webview_code(sandbox, sandbox_user))
     assert TEST_BANK_NAME in page.text
