@@ -15,8 +15,14 @@ ever typed into Powens' webview.
     "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [
         "security/ingeneo_powens_groups.xml",
+        "security/ir.model.access.csv",
+        "security/ingeneo_powens_rules.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/powens_connection_views.xml",
+        "views/powens_wizard_views.xml",
+        "views/powens_templates.xml",
     ],
     "assets": {
         "web.assets_tests": [

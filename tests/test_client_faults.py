@@ -114,7 +114,7 @@ def test_sync_calls_get_the_long_read_timeout(sandbox, waits):
     """A sync may keep Powens busy with the bank for minutes: it must not time out like a read."""
     token = sandbox.control('POST', '/_sandbox/users')['auth_token']
     client = PowensClient(sandbox.api_url, token=token, timeout=FAST_TIMEOUT,
-                          sync_timeout=(2, 5), sleep=waits.append)
+                          sync_timeout=5, sleep=waits.append)
     connection = create_connection(sandbox, client, accounts=1)
     path = f'/connections/{connection["id"]}'
     sandbox.control('POST', '/_sandbox/faults',

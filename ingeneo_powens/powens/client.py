@@ -56,8 +56,8 @@ class PowensClient:
     :param client_secret: client application secret, same use.
     :param token: the user's permanent access token, sent as ``Authorization: Bearer``.
     :param session: a ``requests.Session`` to reuse connections; a new one by default.
-    :param timeout: (connect, read) seconds for ordinary calls.
-    :param sync_timeout: (connect, read) seconds for calls that make Powens talk to the bank.
+    :param timeout: seconds for ordinary calls.
+    :param sync_timeout: seconds for calls that make Powens talk to the bank.
     :param sleep: the waiting function, replaceable so tests record waits instead of sleeping.
     """
 

@@ -1,0 +1,26 @@
+"""Constants of the add-on's Odoo side (the Powens client has its own, in powens/const.py)."""
+
+SETUP_GROUP = 'ingeneo_powens.group_accounting_setup'
+
+# Routes Powens sends the browser and the webhooks to; whitelisted in the Powens console.
+CALLBACK_ROUTE = '/powens/callback'
+WEBHOOK_ROUTE = '/powens/webhook'
+
+# The signed `state` of a webview round trip: scope of the HMAC keyed by the database secret,
+# and how long the user has to come back (the temporary code lasts 30 minutes too).
+STATE_HMAC_SCOPE = 'ingeneo_powens.webview_state'
+STATE_LIFETIME_SECONDS = 30 * 60
+
+# Version of the consent text shown before the webview; stored with each consent record, so
+# what a person agreed to can be told afterwards.
+CONSENT_TEXT_VERSION = '2026-11'
+
+# The bank's status, as the accountant reads it on the journal.
+JOURNAL_POWENS_STATES = [
+    ('not_connected', 'Not connected'),
+    ('waiting', 'Waiting for the first retrieval'),
+    ('connected', 'Connected'),
+    ('action_required', 'Action required'),
+    ('error', 'Error'),
+    ('disconnected', 'Disconnected'),
+]

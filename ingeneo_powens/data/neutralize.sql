@@ -1,0 +1,6 @@
+-- A copied database (staging, test) must not talk to the production Powens contract: forget
+-- the secrets and tokens, so every Powens call fails with a clear "not configured" error.
+UPDATE res_company
+   SET powens_client_secret_encrypted = NULL,
+       powens_webhook_secret_encrypted = NULL,
+       powens_user_token_encrypted = NULL;

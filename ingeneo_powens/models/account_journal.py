@@ -1,0 +1,250 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.addons.base.models.res_bank import sanitize_account_number
+
+from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES
+from ..powens import PowensError, PowensNotFound
+from ..powens.urls import domain_host
+from ..powens.webview import build_connect_url, build_reconnect_url
+
+_logger = logging.getLogger(__name__)
+
+# Connection state groups (powens.values.connection_state_group) -> the bank's status.
+STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "connected", "error": "error"}
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    powens_account_id = fields.Many2one(
+        "powens.account", string="Powens account", copy=False, readonly=True, index="btree_not_null",
+        help="The bank account, reached through Powens, whose movements feed this journal.")
+    powens_connection_id = fields.Many2one(
+        "powens.connection", string="Powens connection", copy=False, readonly=True,
+        help="The bank login at Powens this journal was connected with.")
+    powens_state = fields.Selection(
+        JOURNAL_POWENS_STATES, string="Automatic retrieval", default="not_connected",
+        required=True, copy=False, readonly=True, tracking=True)
+    powens_message = fields.Char(string="Retrieval message", copy=False, readonly=True)
+    powens_consent_expires_at = fields.Datetime(
+        related="powens_connection_id.consent_expires_at", string="Consent expires on")
+    powens_last_sync_at = fields.Datetime(string="Last retrieval", copy=False, readonly=True)
+    powens_next_sync_at = fields.Datetime(
+        related="powens_connection_id.next_try", string="Next retrieval at Powens")
+    powens_account_choice_ids = fields.Many2many(
+        "powens.account", compute="_compute_powens_account_choice_ids",
+        string="Accounts to choose from")
+
+    _powens_account_unique = models.Constraint(
+        "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
+
+    def _get_bank_statements_available_sources(self):
+        return super()._get_bank_statements_available_sources() + [("powens", "POWENS")]
+
+    @api.depends("powens_connection_id.account_ids", "powens_account_id")
+    def _compute_powens_account_choice_ids(self):
+        for journal in self:
+            if journal.powens_account_id:
+                journal.powens_account_choice_ids = False
+            else:
+                journal.powens_account_choice_ids = journal.powens_connection_id.account_ids.filtered(
+                    lambda account: not account.journal_ids)
+
+    # --- Guards -----------------------------------------------------------------------------
+
+    def _powens_check_can_connect(self):
+        """Every Powens action on a bank starts here: the right, the company, a saved bank."""
+        self.company_id._powens_check_setup_right()
+        for journal in self:
+            if journal.type != "bank":
+                raise UserError(self.env._("Only a bank of the accounting referential can be connected to Powens."))
+
+    # --- Actions ----------------------------------------------------------------------------
+
+    def action_powens_connect(self):
+        """Ask for the account holder's consent, then send the browser to Powens' webview."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return self._powens_consent_action("connect")
+
+    def action_powens_reconnect(self):
+        """Renew the consent or repair the login at Powens (strong authentication, new
+        password) through the reconnect webview."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        if not self.powens_connection_id:
+            raise UserError(self.env._("This bank was never connected: use Connect POWENS."))
+        return self._powens_consent_action("reconnect")
+
+    def action_powens_disconnect(self):
+        """Delete the connection at Powens (GDPR) and stop the retrieval; the imported
+        movements stay in the journal."""
+        self._powens_check_can_connect()
+        for journal in self.filtered("powens_connection_id"):
+            connection = journal.powens_connection_id
+            other_journals = self.sudo().search([
+                ("powens_connection_id", "=", connection.id), ("id", "!=", journal.id),
+                ("powens_state", "!=", "disconnected")])
+            if not other_journals:
+                try:
+                    journal.company_id._powens_client().delete_connection(connection.powens_id)
+                except PowensNotFound:
+                    _logger.info("Powens connection %s was already deleted at Powens", connection.powens_id)
+                except PowensError as error:
+                    raise UserError(self.env._("Powens could not delete the connection: %(error)s", error=error)) from None
+                connection.sudo().active = False
+            self.env["powens.consent"].sudo().search([
+                ("journal_id", "=", journal.id), ("revoked_at", "=", False)]).revoked_at = fields.Datetime.now()
+            journal.sudo().write({
+                "powens_state": "disconnected",
+                "powens_account_id": False,
+                "powens_message": self.env._("Disconnected: the data was deleted at Powens."),
+            })
+            journal.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
+                "Disconnected from Powens by %(user)s; the imported movements are kept.", user=self.env.user.name))
+        return True
+
+    def action_powens_choose_account(self):
+        """Open the dialog that links one of the connection's accounts to this bank."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Choose the bank account"),
+            "res_model": "powens.account.link.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_journal_id": self.id},
+        }
+
+    def action_powens_search_connectors(self):
+        """"Is my bank compatible?": search Powens' list of banks."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Is my bank compatible?"),
+            "res_model": "powens.connector.search",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_company_id": self.company_id.id},
+        }
+
+    def _powens_consent_action(self, flow):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Consent of the account holder"),
+            "res_model": "powens.consent.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_journal_id": self.id, "default_flow": flow},
+        }
+
+    # --- Webview round trip -----------------------------------------------------------------
+
+    def _powens_webview_url(self, flow, consent):
+        """Return the Powens webview URL for ``flow``, with a fresh temporary code (the
+        permanent token never reaches the browser) and a signed, single-use `state`."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        company = self.company_id.sudo()
+        try:
+            code = company._powens_client().get_temporary_code()["code"]
+        except PowensError as error:
+            raise UserError(self.env._("Powens could not open its connection page: %(error)s", error=error)) from None
+        state = self.env["powens.webview.state"]._issue(self, flow, consent)
+        common = {
+            "webview_url": company.powens_webview_url,
+            "domain": domain_host(company.powens_domain or ""),
+            "client_id": company.powens_client_id,
+            "redirect_uri": self.get_base_url() + CALLBACK_ROUTE,
+            "code": code,
+            "state": state,
+            "lang": (self.env.user.lang or "fr_FR").split("_")[0],
+        }
+        if flow == "reconnect":
+            return build_reconnect_url(connection_id=self.powens_connection_id.powens_id, **common)
+        return build_connect_url(**common)
+
+    def _powens_finish_webview(self, webview_state, result):
+        """Apply a successful webview callback: record the connection and its accounts, and
+        link the account matching the bank (or leave the choice to the user)."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        journal = self.sudo()
+        company = journal.company_id
+        client = company._powens_client()
+        if webview_state.flow == "reconnect":
+            connection_ids = [journal.powens_connection_id.powens_id]
+        else:
+            connection_ids = list(result.connection_ids)
+        connections = self.env["powens.connection"]
+        for powens_id in connection_ids:
+            data = client.get_connection(powens_id, expand=("connector", "sources"))
+            connection = self.env["powens.connection"].sudo()._sync_from_powens(
+                company, data, connected_by=webview_state.user_id)
+            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(powens_id))
+            connections |= connection
+        if webview_state.consent_id:
+            webview_state.consent_id.sudo().connection_id = connections[:1]
+        journal.powens_connection_id = connections[:1]
+        if webview_state.flow == "reconnect":
+            journal._powens_apply_connection_state()
+            journal.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._("Powens connection renewed by %(user)s.", user=self.env.user.name))
+            return
+        candidates = connections.account_ids.filtered(lambda account: not account.journal_ids)
+        match = journal._powens_matching_account(candidates)
+        if match:
+            journal._powens_link_account(match)
+        else:
+            journal.write({
+                "powens_state": "not_connected",
+                "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
+            })
+
+    def _powens_matching_account(self, accounts):
+        """The account whose IBAN is the journal's bank account number, when exactly one is."""
+        number = sanitize_account_number(self.bank_acc_number or "")
+        if not number:
+            return self.env["powens.account"]
+        matches = accounts.filtered(lambda account: account.iban == number)
+        return matches if len(matches) == 1 else self.env["powens.account"]
+
+    def _powens_link_account(self, account):
+        """Link ``account`` to this bank, enabling it at Powens first (that records the
+        holder's consent to share it)."""
+        self.ensure_one()
+        if not account.enabled:
+            try:
+                self.company_id._powens_client().enable_account(account.powens_id)
+            except PowensError as error:
+                raise UserError(self.env._("Powens could not enable the account: %(error)s", error=error)) from None
+            account.sudo().enabled = True
+        self.sudo().write({
+            "powens_account_id": account.id,
+            "powens_connection_id": account.connection_id.id,
+            "bank_statements_source": "powens",
+            "powens_state": "waiting",
+            "powens_message": self.env._(
+                "Connected. The first movements are expected within 48 to 72 hours, the time "
+                "the bank takes to deliver its history."),
+        })
+        self.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
+            "Connected to Powens account %(account)s by %(user)s.", account=account.display_name, user=self.env.user.name))
+
+    def _powens_apply_connection_state(self):
+        """Derive the bank's status from its connection's Powens state."""
+        for journal in self.sudo():
+            connection = journal.powens_connection_id
+            if not journal.powens_account_id:
+                continue
+            status = STATE_BY_GROUP.get(connection.state_group, "error")
+            if status == "connected" and not journal.powens_last_sync_at:
+                status = "waiting"
+            journal.write({
+                "powens_state": status,
+                "powens_message": connection.error_message
+                or (journal.powens_message if status == "waiting" else False),
+            })

@@ -1,0 +1,29 @@
+from odoo import fields, models
+
+from ..const import CALLBACK_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    powens_domain = fields.Char(related="company_id.powens_domain", readonly=False, groups=SETUP_GROUP)
+    powens_client_id = fields.Char(related="company_id.powens_client_id", readonly=False, groups=SETUP_GROUP)
+    powens_client_secret = fields.Char(related="company_id.powens_client_secret", readonly=False, groups=SETUP_GROUP)
+    powens_client_secret_set = fields.Boolean(related="company_id.powens_client_secret_set", groups=SETUP_GROUP)
+    powens_webhook_secret = fields.Char(related="company_id.powens_webhook_secret", readonly=False, groups=SETUP_GROUP)
+    powens_webhook_secret_set = fields.Boolean(related="company_id.powens_webhook_secret_set", groups=SETUP_GROUP)
+    powens_api_url = fields.Char(related="company_id.powens_api_url", readonly=False, groups=SETUP_GROUP)
+    powens_webview_url = fields.Char(related="company_id.powens_webview_url", readonly=False, groups=SETUP_GROUP)
+    powens_redirect_uri = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
+    powens_webhook_url = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
+
+    def _compute_powens_public_urls(self):
+        """The URLs to declare in the Powens console: they must match to the letter."""
+        base_url = self.env.company.get_base_url()
+        for settings in self:
+            settings.powens_redirect_uri = base_url + CALLBACK_ROUTE
+            settings.powens_webhook_url = base_url + WEBHOOK_ROUTE
+
+    def action_powens_test_connection(self):
+        self.execute()
+        return self.company_id.action_powens_test_connection()

@@ -1,0 +1,58 @@
+"""Shared set-up of the add-on's tests: a real Powens sandbox process over HTTP, a company
+configured for it, a bank of its referential and a user holding the accounting-setup right."""
+import sys
+from pathlib import Path
+
+from odoo.tests import new_test_user
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from powens_sandbox.driver import WebviewDriver, query_of  # noqa: E402
+from powens_sandbox.launcher import start_sandbox  # noqa: E402
+
+__all__ = ["PowensSandboxMixin", "WebviewDriver", "query_of"]
+
+
+class PowensSandboxMixin:
+    """One sandbox per test class; the company's Powens settings point at it."""
+
+    sandbox_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = start_sandbox(*cls.sandbox_args)
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.company = cls.env.company
+        cls.configure_powens(cls.company)
+        cls.bank = cls.env["account.journal"].create(
+            {"name": "Banque test", "type": "bank", "company_id": cls.company.id})
+        cls.setup_user = new_test_user(
+            cls.env, login="powens_setup", password="powens_setup",
+            groups="base.group_user,account.group_account_user,ingeneo_powens.group_accounting_setup",
+            company_id=cls.company.id, company_ids=[cls.company.id])
+        cls.accountant = new_test_user(
+            cls.env, login="powens_accountant", password="powens_accountant",
+            groups="base.group_user,account.group_account_user",
+            company_id=cls.company.id, company_ids=[cls.company.id])
+
+    @classmethod
+    def configure_powens(cls, company):
+        company.write({
+            "powens_domain": "sandbox",
+            "powens_client_id": cls.sandbox.client_id,
+            "powens_client_secret": cls.sandbox.client_secret,
+            "powens_webhook_secret": cls.sandbox.webhook_secret,
+        })
+        company.write({"powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url})
+
+    def start_webview(self, journal, flow="connect", user=None):
+        """What the consent dialog does for ``user``: record the consent and return the
+        webview URL it sends the browser to."""
+        user = user or self.setup_user
+        action = journal.with_user(user)._powens_consent_action(flow)
+        wizard = self.env["powens.consent.wizard"].with_user(user).with_context(action["context"]).create(
+            {"accepted": True})
+        return wizard.action_continue()["url"]

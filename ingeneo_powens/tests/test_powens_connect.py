@@ -1,0 +1,132 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, freeze_time, tagged
+
+from .common import PowensSandboxMixin, WebviewDriver, query_of
+
+
+@tagged("post_install", "-at_install")
+class TestPowensConnect(PowensSandboxMixin, HttpCase):
+    """Option 1 end to end: consent, webview, callback, the bank connected."""
+
+    def go_through_webview(self, journal, **choices):
+        """The browser's round trip: the ERP sends it to the webview, the holder connects,
+        the webview sends it back; returns the callback URL (relative to Odoo)."""
+        url = self.start_webview(journal)
+        callback = WebviewDriver(self.sandbox.webview_url).connect(url, **choices)
+        self.assertTrue(callback.startswith(journal.get_base_url() + "/powens/callback?"))
+        return callback[len(journal.get_base_url()):]
+
+    def open_callback(self, path, login="powens_setup"):
+        self.authenticate(login, login)
+        return self.url_open(path, allow_redirects=False)
+
+    def powens_accounts(self):
+        token = self.company._powens_read_secret("powens_user_token_encrypted")
+        client = self.company._powens_client(with_user=False).with_token(token)
+        return client.list_accounts()
+
+    def test_connect_links_the_account_whose_iban_matches(self):
+        callback = self.go_through_webview(self.bank)
+        target = [account for account in self.powens_accounts() if account["iban"]][-1]
+        self.bank.bank_acc_number = target["iban"]
+        response = self.open_callback(callback)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn(f"/odoo/action-account.action_account_journal_form/{self.bank.id}", response.headers["Location"])
+        self.assertEqual(self.bank.powens_state, "waiting")
+        self.assertIn("48 to 72 hours", self.bank.powens_message)
+        self.assertEqual(self.bank.powens_account_id.powens_id, target["id"])
+        self.assertEqual(self.bank.bank_statements_source, "powens")
+        connection = self.bank.powens_connection_id
+        self.assertEqual(connection.connected_by_id, self.setup_user)
+        self.assertTrue(connection.consent_expires_at > fields.Datetime.now() + timedelta(days=170))
+        consent = self.env["powens.consent"].search([("journal_id", "=", self.bank.id)])
+        self.assertEqual((consent.user_id, consent.connection_id), (self.setup_user, connection))
+        self.assertIn(self.company.name, consent.consent_text)
+
+    def test_without_matching_iban_the_user_chooses_the_account(self):
+        callback = self.go_through_webview(self.bank, accounts=[0, 2])
+        self.open_callback(callback)
+        self.assertEqual(self.bank.powens_state, "not_connected")
+        choices = self.bank.powens_account_choice_ids
+        self.assertEqual(len(choices), 3, "every account of the connection can be chosen")
+        disabled = choices.filtered(lambda account: not account.enabled)
+        self.assertEqual(len(disabled), 1, "the holder ticked two accounts out of three")
+        wizard = self.env["powens.account.link.wizard"].with_user(self.setup_user).with_context(
+            default_journal_id=self.bank.id).create({"account_id": disabled.id})
+        wizard.action_link()
+        self.assertEqual(self.bank.powens_account_id, disabled)
+        self.assertEqual(self.bank.powens_state, "waiting")
+        enabled_at_powens = {item["id"]: item["disabled"] is None for item in self.powens_accounts()}
+        self.assertTrue(enabled_at_powens[disabled.powens_id], "choosing the account enabled it at Powens")
+
+    def test_cancel_at_powens_changes_nothing(self):
+        url = self.start_webview(self.bank)
+        driver = WebviewDriver(self.sandbox.webview_url)
+        driver.open(url)
+        driver.press("cancel")
+        callback = driver.redirect_location()
+        self.assertEqual(query_of(callback)["error"], "access_denied")
+        self.open_callback(callback[len(self.bank.get_base_url()):])
+        self.assertEqual(self.bank.powens_state, "not_connected")
+        self.assertFalse(self.env["powens.connection"].search([]))
+
+    def test_forged_expired_replayed_and_foreign_states_are_refused(self):
+        callback = self.go_through_webview(self.bank)
+        query = query_of(callback)
+        signature = query["state"].split(".")[1]
+        forged = callback.replace(signature, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB"))
+        response = self.open_callback(forged)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("not genuine", response.text)
+        response = self.open_callback(callback, login="powens_accountant")
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.env["powens.connection"].search([]), "nothing changed")
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=31)):
+            response = self.open_callback(callback)
+        self.assertIn("expired", response.text)
+        self.assertFalse(self.env["powens.connection"].search([]))
+        self.assertEqual(self.open_callback(callback).status_code, 303)
+        connections = self.env["powens.connection"].search([])
+        self.assertEqual(len(connections), 1)
+        response = self.open_callback(callback)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("already used", response.text)
+        self.assertEqual(self.env["powens.connection"].search([]), connections)
+
+    def test_disconnect_deletes_at_powens_and_keeps_the_journal(self):
+        self.open_callback(self.go_through_webview(self.bank, accounts=[0]))
+        self.bank.with_user(self.setup_user).action_powens_choose_account()
+        account = self.bank.powens_account_choice_ids.filtered("enabled")
+        self.bank.with_user(self.setup_user)._powens_link_account(account)
+        powens_id = self.bank.powens_connection_id.powens_id
+        self.bank.with_user(self.setup_user).action_powens_disconnect()
+        self.assertEqual(self.bank.powens_state, "disconnected")
+        self.assertFalse(self.bank.powens_account_id)
+        calls = self.sandbox.control("GET", "/_sandbox/calls")
+        self.assertIn(("DELETE", f"/2.0/users/me/connections/{powens_id}"),
+                      [(call["method"], call["path"]) for call in calls])
+        consent = self.env["powens.consent"].search([("journal_id", "=", self.bank.id)])
+        self.assertTrue(consent.revoked_at, "the consent record stays, marked withdrawn")
+
+    def test_reconnect_after_strong_authentication_lapsed(self):
+        self.open_callback(self.go_through_webview(self.bank))
+        self.bank._powens_link_account(self.bank.powens_account_choice_ids[0])
+        connection = self.bank.powens_connection_id
+        self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state",
+                             {"state": "SCARequired", "error_message": "Authentification forte requise"})
+        data = self.company._powens_client().get_connection(connection.powens_id)
+        connection._sync_from_powens(self.company, data)
+        self.bank._powens_apply_connection_state()
+        self.assertEqual(self.bank.powens_state, "action_required")
+        self.assertEqual(self.bank.powens_message, "Authentification forte requise")
+        url = self.start_webview(self.bank, flow="reconnect")
+        self.assertIn(f"connection_id={connection.powens_id}", url)
+        driver = WebviewDriver(self.sandbox.webview_url)
+        driver.open(url)
+        driver.press("submit", otp="123456")
+        callback = driver.redirect_location()
+        self.open_callback(callback[len(self.bank.get_base_url()):])
+        self.assertEqual(self.bank.powens_state, "waiting")
+        self.assertFalse(connection.powens_state)

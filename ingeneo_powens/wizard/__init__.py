@@ -1,0 +1,3 @@
+from . import powens_consent_wizard
+from . import powens_account_link_wizard
+from . import powens_connector_search
