@@ -198,9 +198,8 @@ class ResCompany(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Add a bank"),
-            "res_model": "account.journal",
+            "res_model": "account.referential.bank.wizard",
             "view_mode": "form",
-            "views": [(self.env.ref("ingeneo_powens.account_journal_view_form_add_bank").id, "form")],
             "target": "new",
-            "context": {"default_type": "bank", "default_company_id": self.id},
+            "context": {"default_company_id": self.id},
         }

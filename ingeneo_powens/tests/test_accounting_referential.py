@@ -24,15 +24,22 @@ class TestAccountingReferential(TransactionCase):
         self.assertFalse(self.setup_user.has_group("account.group_account_manager"))
         self.assertFalse(self.accountant.has_group("ingeneo_powens.group_accounting_setup"))
 
-    def test_add_bank_creates_a_bank_journal_of_the_company(self):
-        action = self.company.action_add_bank()
+    def test_holder_adds_a_bank_to_the_referential_without_being_administrator(self):
+        action = self.company.with_user(self.setup_user).action_add_bank()
         self.assertEqual(action["target"], "new")
-        form = Form(self.env["account.journal"].with_context(action["context"]), view=action["views"][0][0])
+        form = Form(self.env[action["res_model"]].with_user(self.setup_user).with_context(action["context"]))
         form.name = "Banque Populaire - compte courant"
-        journal = form.save()
+        form.save().action_save()
+        journal = self.company.bank_journal_ids.filtered(lambda j: j.name == "Banque Populaire - compte courant")
         self.assertEqual(journal.type, "bank")
         self.assertEqual(journal.company_id, self.company)
-        self.assertIn(journal, self.company.bank_journal_ids)
+
+    def test_accountant_without_the_right_cannot_add_a_bank(self):
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).action_add_bank()
+        wizard = self.env["account.referential.bank.wizard"].create({"company_id": self.company.id, "name": "X"})
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.accountant).action_save()
 
     def test_referential_lists_only_banks(self):
         sale_journal = self.env["account.journal"].create({"name": "Ventes test", "type": "sale", "code": "VTST"})

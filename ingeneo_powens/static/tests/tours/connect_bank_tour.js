@@ -1,0 +1,44 @@
+import { registry } from "@web/core/registry";
+
+// Option 1: "Connecter POWENS" on the bank -> consent -> Powens' webview (the sandbox drives
+// itself in tests) -> back in the ERP -> choose the account -> waiting for the first movements.
+registry.category("web_tour.tours").add("ingeneo_powens_connect_bank", {
+    steps: () => [
+        {
+            trigger: "a.nav-link:contains(POWENS)",
+            run: "click",
+        },
+        {
+            trigger: "button[name=action_powens_connect]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=accepted] input",
+            run: "click",
+        },
+        {
+            trigger: ".modal-footer button[name=action_continue]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_form_view a.nav-link:contains(POWENS)",
+            run: "click",
+        },
+        {
+            trigger: "button[name=action_powens_choose_account]",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=account_id] .o_radio_input",
+            run: "click",
+        },
+        {
+            trigger: ".modal-footer button[name=action_link]",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=powens_state]:contains(Waiting for the first retrieval)",
+        },
+    ],
+});
