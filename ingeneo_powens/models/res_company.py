@@ -134,6 +134,21 @@ class ResCompany(models.Model):
         except DecryptionError as error:
             raise UserError(self.env._("%(reason)s.", reason=error)) from None
 
+    def _powens_rotate_secrets(self):
+        """Encrypt every stored secret again under the first configured key.
+
+        After a key rotation (``powens_encryption_key = NEW,OLD``), run it once, e.g. from
+        ``bin/odoo shell``: ``env['res.company'].search([])._powens_rotate_secrets()``; the old
+        key can then leave the configuration."""
+        box = self._powens_secret_box()
+        for company in self.sudo():
+            for encrypted_field in (*SECRET_INPUTS.values(), "powens_user_token_encrypted"):
+                if company[encrypted_field]:
+                    try:
+                        company[encrypted_field] = box.rotate(company[encrypted_field])
+                    except DecryptionError as error:
+                        raise UserError(self.env._("%(reason)s.", reason=error)) from None
+
     # --- Powens client --------------------------------------------------------------------
 
     def _powens_client(self, *, with_user=True):

@@ -1,0 +1,18 @@
+"""Point the main company's Powens settings at the local sandbox of `make run`.
+
+Run through `bin/odoo shell -d DB < scripts/configure_sandbox.py` (the shell provides `env`);
+idempotent. SANDBOX_URL defaults to the port `make run` serves the sandbox on.
+"""
+import os
+
+sandbox_url = os.environ.get("SANDBOX_URL", "http://127.0.0.1:8070")
+company = env.ref("base.main_company")  # noqa: F821 - provided by odoo shell
+company.write({
+    "powens_domain": "sandbox",
+    "powens_client_id": "10000001",
+    "powens_client_secret": "sandbox-secret",
+    "powens_webhook_secret": "sandbox-webhook-secret",
+})
+company.write({"powens_api_url": f"{sandbox_url}/2.0", "powens_webview_url": sandbox_url})
+env.cr.commit()  # noqa: F821
+print(f"Powens settings of {company.name} point at the sandbox {sandbox_url}")
