@@ -38,17 +38,16 @@ class SecretBox:
 
     def decrypt(self, ciphertext):
         """Return the text behind ``ciphertext``, whichever configured key encrypted it."""
-        try:
-            return self._ring.decrypt(ciphertext.encode()).decode()
-        except InvalidToken:
-            raise DecryptionError(
-                'a stored Powens secret cannot be decrypted with the configured '
-                'powens_encryption_key') from None
+        return self._open(self._ring.decrypt, ciphertext)
 
     def rotate(self, ciphertext):
         """Return ``ciphertext`` encrypted again under the first key (after a key rotation)."""
+        return self._open(self._ring.rotate, ciphertext)
+
+    @staticmethod
+    def _open(operation, ciphertext):
         try:
-            return self._ring.rotate(ciphertext.encode()).decode()
+            return operation(ciphertext.encode()).decode()
         except InvalidToken:
             raise DecryptionError(
                 'a stored Powens secret cannot be decrypted with the configured '

@@ -1,5 +1,7 @@
 """Who may do what with Powens: the accounting-setup right enforced server-side, company
 isolation, and no secret in clear in the database, the logs or the webview URL."""
+import logging
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import Command, fields
@@ -18,6 +20,21 @@ COMPANY_POWENS_FIELDS = (
     "powens_client_secret", "powens_webhook_secret", "powens_client_secret_set",
     "powens_webhook_secret_set", "powens_user_id") + ENCRYPTED_COLUMNS
 POWENS_RECORD_MODELS = ("powens.connection", "powens.account", "powens.consent")
+
+
+@contextmanager
+def loggers_at_debug(*names):
+    """Lower loggers given their own level (the test runner silences "odoo") to DEBUG, so
+    that everything reaches the root logger."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 class PowensSecurityCase(PowensSandboxMixin):
@@ -46,6 +63,13 @@ class PowensSecurityCase(PowensSandboxMixin):
         """A wizard created by ``user`` (its owner) whatever their rights, so that what is
         tested is the action, not the creation."""
         return self.env[model].with_user(user).sudo().create(values).sudo(False)
+
+    def stored_ciphertexts(self):
+        """The secret columns of the company as PostgreSQL holds them."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"SELECT {', '.join(ENCRYPTED_COLUMNS)} FROM res_company WHERE id = %s", [self.company.id])
+        return self.env.cr.fetchone()
 
     def powens_calls(self):
         return self.sandbox.control("GET", "/_sandbox/calls")
@@ -184,12 +208,6 @@ class TestPowensRights(PowensSecurityCase, HttpCase):
                 with self.subTest(user=user.login, field=field_name), self.assertRaises(AccessError):
                     self.company.with_user(user).write({field_name: "hijacked-secret"})
         self.assertEqual(self.stored_ciphertexts(), before)
-
-    def stored_ciphertexts(self):
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"SELECT {', '.join(ENCRYPTED_COLUMNS)} FROM res_company WHERE id = %s", [self.company.id])
-        return self.env.cr.fetchone()
 
     def test_callback_refuses_a_holder_whose_right_was_removed(self):
         """A genuine state is not enough: the right is checked again when Powens sends the
@@ -348,11 +366,8 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         column of any table holds a secret in clear."""
         self.connect_through_webview()
         secrets = self.clear_secrets()
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"SELECT {', '.join(ENCRYPTED_COLUMNS)} FROM res_company WHERE id = %s", [self.company.id])
         box = self.company._powens_secret_box()
-        for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.env.cr.fetchone(), secrets.values()):
+        for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.stored_ciphertexts(), secrets.values()):
             with self.subTest(column=column):
                 self.assertTrue(ciphertext and ciphertext.startswith("gAAAAA"), "Fernet token")
                 self.assertEqual(box.decrypt(ciphertext), clear)
@@ -365,7 +380,7 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
     def test_connect_flow_logs_no_secret(self):
         """Every record logged (DEBUG included, Powens client and HTTP server alike) during the
         whole connection is free of secrets."""
-        with self.assertLogs(level="DEBUG") as logs:
+        with self.assertLogs(level="DEBUG") as logs, loggers_at_debug("odoo", "werkzeug"):
             self.connect_through_webview()
         secrets = self.clear_secrets()
         messages = [record.getMessage() for record in logs.records]

@@ -5,16 +5,19 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
+from lxml import etree
 
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config, file_open
 
 from ..const import SETUP_GROUP
-from ..powens.crypto import SecretBox
 from .common import PowensSandboxMixin
 
-SECRET_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
+POWENS_SETTINGS_FIELDS = [
+    "powens_domain", "powens_client_id", "powens_client_secret", "powens_webhook_secret",
+    "powens_api_url", "powens_webview_url", "powens_redirect_uri", "powens_webhook_url"]
+SECRET_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
 
 
 @tagged("post_install", "-at_install")
@@ -92,18 +95,26 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         with self.encryption_key(new):
             self.assertEqual(self.company._powens_read_secret("powens_webhook_secret_encrypted"), "webhook-under-new-key")
 
-    def test_reencrypted_secrets_need_only_the_new_key(self):
-        """Rotation, step 2: once re-encrypted, the old key can be dropped. The product has no
-        re-encryption action, so this does what an administrator would do by hand."""
+    def test_rotated_secrets_need_only_the_new_key(self):
+        """Rotation, step 2: after _powens_rotate_secrets under "new,old", every secret (client,
+        webhook, user token) reads with the new key alone and no longer with the old one."""
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+        clear = {"powens_client_secret_encrypted": "client-to-rotate",
+                 "powens_webhook_secret_encrypted": "webhook-to-rotate",
+                 "powens_user_token_encrypted": "token-to-rotate"}
         with self.encryption_key(old):
-            self.write_client_secret("secret-to-rotate")
-        company = self.company.sudo()
-        company.powens_client_secret_encrypted = SecretBox(f"{new},{old}").rotate(company.powens_client_secret_encrypted)
+            for column, value in clear.items():
+                self.company.sudo()._powens_store_secret(column, value)
+        before = self.stored()
+        with self.encryption_key(f"{new},{old}"):
+            self.company.with_user(self.settings_admin)._powens_rotate_secrets()
+        self.assertTrue(all(before[column] != ciphertext for column, ciphertext in self.stored().items()))
+        self.company.invalidate_recordset()
         with self.encryption_key(new):
-            self.assertEqual(self.read_client_secret(), "secret-to-rotate")
-        with self.encryption_key(old), self.assertRaises(UserError):
-            self.read_client_secret()
+            self.assertEqual({column: self.company._powens_read_secret(column) for column in clear}, clear)
+        for column in clear:
+            with self.subTest(column=column), self.encryption_key(old), self.assertRaises(UserError):
+                self.company._powens_read_secret(column)
 
     # --- fields --------------------------------------------------------------------------------
 
@@ -165,15 +176,24 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
     # --- visibility, neutralization ------------------------------------------------------------
 
     def test_powens_settings_block_shown_only_to_holders(self):
-        """Even a system administrator does not see the Powens block without the right."""
+        """An accounting administrator (who holds the right by implication) sees the Powens
+        block; a system administrator without the right gets neither the block nor its fields."""
+        accounting_admin = new_test_user(
+            self.env, login="powens_accounting_admin", groups="base.group_system,account.group_account_manager")
+        self.assertTrue(accounting_admin.has_group(SETUP_GROUP))
         self.assertFalse(self.plain_admin.has_group(SETUP_GROUP))
-        for user, visible in ((self.plain_admin, False), (self.settings_admin, True)):
+        for user, visible in ((accounting_admin, True), (self.plain_admin, False)):
             with self.subTest(user=user.login):
-                views = self.env["res.config.settings"].with_user(user).get_views([(False, "form")])
-                arch = views["views"]["form"]["arch"]
+                settings = self.env["res.config.settings"].with_user(user)
+                arch = settings.get_views([(False, "form")])["views"]["form"]["arch"]
                 self.assertEqual('id="powens_settings"' in arch, visible)
                 self.assertEqual('name="powens_client_secret"' in arch, visible)
-                self.assertEqual("powens_domain" in views["models"]["res.config.settings"]["fields"], visible)
+                self.assertEqual(set(settings.fields_get(POWENS_SETTINGS_FIELDS)) == set(POWENS_SETTINGS_FIELDS), visible)
+        # Accounting settings are shown to accounting administrators only, who all hold the
+        # right: the block must carry the right itself, for whoever else may see that page.
+        block = etree.fromstring(self.env.ref("ingeneo_powens.res_config_settings_view_form_powens").arch).find(
+            ".//block[@id='powens_settings']")
+        self.assertEqual(block.get("groups"), SETUP_GROUP)
 
     def test_neutralize_blanks_the_secrets(self):
         """A copied database forgets the secrets and tokens, so it cannot talk to Powens."""
