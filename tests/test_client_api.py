@@ -101,6 +101,7 @@ def test_list_connectors_without_token(sandbox):
     assert name in [c['name'] for c in PowensClient(sandbox.api_url).list_connectors(
         search=name.upper(), capabilities=['bank'])]
     assert PowensClient(sandbox.api_url).list_connectors(search='no such bank at all') == []
+    assert 'Société Générale' in [item['name'] for item in PowensClient(sandbox.api_url).list_connectors(search='societe generale')]
 
 
 def test_connections_list_and_get(user_client, connection):

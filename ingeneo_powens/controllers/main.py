@@ -22,11 +22,13 @@ class PowensController(http.Controller):
         and never came back before."""
         try:
             webview_state = request.env["powens.webview.state"]._consume(query.get("state"))
+            # As the user coming back, who must still hold the right in the bank's company.
+            journal = request.env["account.journal"].browse(webview_state.journal_id.id)
+            journal._powens_check_can_connect()
             result = parse_callback(query, flow=webview_state.flow)
-        except (PowensStateError, WebviewError) as error:
+        except (PowensStateError, WebviewError, UserError) as error:
             _logger.warning("Powens callback refused for user %s: %s", request.env.uid, error)
             return self._error_page(str(error))
-        journal = webview_state.journal_id
         if not result.ok:
             journal.sudo().message_post(body=request.env._(
                 "The connection at Powens did not complete (%(error)s).", error=result.error))

@@ -156,7 +156,7 @@ class ResCompany(models.Model):
         token when ``with_user`` (created at Powens on first use)."""
         self.ensure_one()
         company = self.sudo()
-        if not (company.powens_api_url and company.powens_client_id):
+        if not (company.powens_api_url and company.powens_client_id and company.powens_client_secret_encrypted):
             raise UserError(self.env._(
                 "Powens is not configured for %(company)s: set the domain, client ID and client "
                 "secret in Accounting settings, section Powens.", company=company.name))

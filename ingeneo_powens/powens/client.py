@@ -20,6 +20,7 @@ import datetime
 import email.utils
 import logging
 import time
+import unicodedata
 from urllib.parse import urlencode, urljoin
 
 import requests
@@ -134,17 +135,17 @@ class PowensClient:
     def list_connectors(self, *, search=None, capabilities=None, country_codes=None, expand=None):
         """Return the connectors (banks) of the domain, a call that needs no token.
 
-        Powens filters by country only; ``search`` (part of the name, any case) and
-        ``capabilities`` (all required) are applied here.
+        Powens filters by country only; ``search`` (part of the name, regardless of case and
+        accents) and ``capabilities`` (all required) are applied here.
         """
         body = self._request('GET', const.PATH_CONNECTORS, auth=False,
                              params={'country_codes': country_codes, 'expand': expand})
         connectors = _list_from(body, 'connectors', 'banks', 'providers')
-        needle = (search or '').casefold()
+        needle = _folded(search or '')
         required = set(_as_list(capabilities))
         return [
             connector for connector in connectors
-            if needle in str(connector.get('name') or '').casefold()
+            if needle in _folded(str(connector.get('name') or ''))
             and required.issubset(connector.get('capabilities') or ())
         ]
 
@@ -473,6 +474,12 @@ def _as_list(value):
     if isinstance(value, str):
         return [part for part in value.split(',') if part]
     return list(value)
+
+
+def _folded(text):
+    """``text`` without case nor accents: "societe" finds "Société Générale"."""
+    decomposed = unicodedata.normalize('NFKD', text)
+    return ''.join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 def _query_value(value):

@@ -9,10 +9,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from powens_sandbox.driver import WebviewDriver, query_of  # noqa: E402
+from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of  # noqa: E402
 from powens_sandbox.launcher import start_sandbox  # noqa: E402
 
-__all__ = ["PowensSandboxMixin", "WebviewDriver", "query_of"]
+__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "query_of"]
 
 
 class PowensSandboxMixin:

@@ -9,9 +9,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..const import SETUP_GROUP
-from .common import PowensSandboxMixin, WebviewDriver
+from .common import TEST_BANK_NAME, PowensSandboxMixin, WebviewDriver
 
-TEST_BANK_CONNECTOR_ID = 59  # "Banque de test (sandbox)": accepts any login
 ENCRYPTED_COLUMNS = (
     "powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
 # Powens settings of the company a user without the right must not read.
@@ -47,8 +46,9 @@ class PowensSecurityCase(PowensSandboxMixin):
         callback would record it, and the consent that preceded it."""
         company = journal.company_id
         client = company._powens_client()  # creates the company's Powens user on first use
+        test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
         created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
-            "connector_id": TEST_BANK_CONNECTOR_ID, "login": "alice", "password": "secret",
+            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
             "accounts": accounts})
         connection = cls.env["powens.connection"]._sync_from_powens(
             company, client.get_connection(created["id"], expand=("connector", "sources")))
