@@ -8,6 +8,12 @@ from ..powens.const import DEFAULT_WEBVIEW_URL
 from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
 from ..powens.urls import api_url_for_domain
 
+# What a holder of the right may change on the company without being allowed to edit it.
+POWENS_SETTINGS_FIELDS = frozenset({
+    'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
+    'powens_client_secret', 'powens_webhook_secret',
+})
+
 # Secrets typed in the settings -> the column holding their ciphertext. The typed value is
 # never stored nor shown back: the form only tells whether one is set.
 SECRET_INPUTS = {
@@ -94,6 +100,28 @@ class ResCompany(models.Model):
             stored = company.sudo()
             company.powens_client_secret_set = bool(stored.powens_client_secret_encrypted)
             company.powens_webhook_secret_set = bool(stored.powens_webhook_secret_encrypted)
+
+    def write(self, vals):
+        """Holders of the accounting-setup right configure Powens without the right to edit
+        the company: a write of Powens settings only is checked here, then done as superuser."""
+        if vals and set(vals) <= POWENS_SETTINGS_FIELDS and not self.env.su:
+            self._powens_check_setup_right()
+            return super(ResCompany, self.sudo()).write(vals)
+        return super().write(vals)
+
+    def action_open_powens_settings(self):
+        """The Powens settings of the current company, for holders who are not allowed into
+        the Settings app."""
+        self._powens_check_setup_right()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("POWENS settings"),
+            "res_model": "res.company",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("ingeneo_powens.res_company_view_form_powens_settings").id, "form")],
+            "target": "current",
+        }
 
     # --- Rights -----------------------------------------------------------------------------
 

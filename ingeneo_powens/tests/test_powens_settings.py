@@ -7,7 +7,7 @@ from unittest.mock import patch
 from cryptography.fernet import Fernet
 from lxml import etree
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config, file_open
 
@@ -228,3 +228,21 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
     def test_connector_search_finds_nothing_for_an_unknown_bank(self):
         self.assertTrue(self.search_banks("banque"), "the search does list banks")
         self.assertEqual(self.search_banks("Banque Zorglub Intergalactique"), [])
+
+    def test_holder_who_is_not_administrator_configures_powens(self):
+        """The right is grantable on its own: its holder changes the Powens settings from the
+        POWENS menu, without the right to edit the company or to open the Settings app."""
+        self.assertFalse(self.setup_user.has_group("base.group_erp_manager"))
+        company = self.company.with_user(self.setup_user)
+        action = company.action_open_powens_settings()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
+        company.write({"powens_domain": "ingeneo", "powens_client_secret": "new-secret"})
+        self.assertEqual(self.company.powens_api_url, "https://ingeneo.biapi.pro/2.0")
+        self.assertEqual(self.read_client_secret(), "new-secret")
+        with self.assertRaises(AccessError):
+            company.write({"powens_domain": "other", "name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).write({"powens_domain": "hijack"})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).action_open_powens_settings()
+        self.assertEqual(self.company.powens_domain, "ingeneo")
