@@ -17,6 +17,7 @@ ever typed into Powens' webview.
         "security/ingeneo_powens_groups.xml",
         "security/ir.model.access.csv",
         "security/ingeneo_powens_rules.xml",
+        "data/ir_cron.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",

@@ -5,3 +5,6 @@ from . import powens_connection
 from . import powens_account
 from . import powens_webview_state
 from . import account_journal
+from . import powens_pending_transaction
+from . import powens_sync_log
+from . import account_bank_statement_line

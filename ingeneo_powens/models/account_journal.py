@@ -1,4 +1,6 @@
 import logging
+import time
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -10,6 +12,14 @@ from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
 
 _logger = logging.getLogger(__name__)
+
+# A bank whose retrieval started longer ago than this is taken to have died with its worker
+# and may be claimed again.
+SYNC_CLAIM_TIMEOUT = timedelta(minutes=30)
+# The scheduled retrieval asks Powens to refresh a connection from the bank (unattended) only
+# when Powens' own last successful sync is older than this: Powens syncs every connection
+# daily by itself, and its fair-use policy frowns on forced syncs in bulk.
+FORCED_SYNC_AGE = timedelta(hours=6)
 
 # Connection state groups (powens.values.connection_state_group) -> the bank's status.
 STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "connected", "error": "error"}
@@ -33,6 +43,9 @@ class AccountJournal(models.Model):
     powens_last_sync_at = fields.Datetime(string="Last retrieval", copy=False, readonly=True)
     powens_next_sync_at = fields.Datetime(
         related="powens_connection_id.next_try", string="Next retrieval at Powens")
+    powens_sync_started_at = fields.Datetime(copy=False, readonly=True)
+    powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
+    powens_sync_log_ids = fields.One2many("powens.sync.log", "journal_id", string="Retrievals")
     powens_account_choice_ids = fields.Many2many(
         "powens.account", compute="_compute_powens_account_choice_ids",
         string="Accounts to choose from")
@@ -131,6 +144,91 @@ class AccountJournal(models.Model):
             "target": "new",
             "context": {"default_company_id": self.company_id.id},
         }
+
+    def action_powens_sync(self):
+        """"Synchronise now": the same retrieval as the scheduled one, with the user present
+        (Powens may then ask the bank for a strong authentication)."""
+        self._powens_check_can_connect()
+        claimed = self.filtered("powens_account_id")._powens_claim()
+        for journal in claimed:
+            journal._powens_sync("manual", commit_page=lambda count: None)
+        return True
+
+    @api.model
+    def _cron_powens_sync(self):
+        """Retrieve the movements of every connected bank, each in its own company and
+        transaction; several workers or servers share the banks through the claim."""
+        candidates = self.sudo().search([
+            ("powens_account_id", "!=", False),
+            ("powens_state", "in", ("waiting", "connected", "error")),
+        ])
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(candidates))
+        for journal in candidates:
+            claimed = journal._powens_claim()
+            cron._commit_progress()  # the claim is visible to the other workers from here
+            for mine in claimed:
+                mine.with_company(mine.company_id)._powens_sync(
+                    "cron", commit_page=lambda count: cron._commit_progress())
+            if cron._commit_progress(processed=1) <= 0:
+                break  # out of time: the next run goes on with the banks left
+
+    def _powens_claim(self):
+        """Mark these banks as being retrieved, skipping those another worker holds (row
+        locks with SKIP LOCKED, then a timestamp that outlives the commits of a long pull)."""
+        if not self:
+            return self
+        self.flush_model(["powens_sync_started_at"])
+        self.env.cr.execute("""
+            UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
+             WHERE id IN (
+                SELECT id FROM account_journal
+                 WHERE id = ANY(%s)
+                   AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING id
+        """, [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT])
+        claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
+        self.invalidate_recordset(["powens_sync_started_at"])
+        return claimed
+
+    def _powens_sync(self, trigger, commit_page):
+        """Refresh the connection's state, then import the account's new and changed
+        movements; record what happened. The single code path of every retrieval."""
+        self.ensure_one()
+        journal = self.sudo()
+        started_at, clock = fields.Datetime.now(), time.monotonic()
+        counts, error = {}, False
+        try:
+            journal._powens_refresh_connection(psu_requested=trigger == "manual")
+            if journal.powens_connection_id.state_group in ("user_action", "error"):
+                error = journal.powens_message or journal.powens_connection_id.powens_state
+            else:
+                counts = journal.powens_account_id._pull_into(journal, commit_page)
+                journal.powens_last_sync_at = fields.Datetime.now()
+                journal._powens_apply_connection_state()
+        except PowensError as powens_error:
+            # What was imported stays: every page is applied whole, and the cursor did not
+            # move, so the next retrieval reads again from the same point.
+            error = str(powens_error)
+            _logger.warning("Powens retrieval of journal %s failed: %s", journal.id, error)
+        finally:
+            journal.powens_sync_started_at = False
+        self.env["powens.sync.log"]._record(journal, trigger, started_at, time.monotonic() - clock, counts, error)
+        return counts
+
+    def _powens_refresh_connection(self, psu_requested):
+        """Read the connection's state at Powens, asking Powens to sync it with the bank first
+        when the user asked for it or when Powens' own data is getting old."""
+        connection = self.powens_connection_id
+        client = self.company_id._powens_client()
+        stale = not connection.last_update or connection.last_update < fields.Datetime.now() - FORCED_SYNC_AGE
+        if psu_requested or stale:
+            data = client.sync_connection(connection.powens_id, psu_requested=psu_requested)
+        else:
+            data = client.get_connection(connection.powens_id)
+        connection._sync_from_powens(self.company_id, data)
+        self._powens_apply_connection_state()
 
     def _powens_consent_action(self, flow):
         return {
@@ -241,7 +339,8 @@ class AccountJournal(models.Model):
             if not journal.powens_account_id:
                 continue
             status = STATE_BY_GROUP.get(connection.state_group, "error")
-            if status == "connected" and not journal.powens_last_sync_at:
+            if status == "connected" and not self.env["account.bank.statement.line"].sudo().search_count(
+                    [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1):
                 status = "waiting"
             journal.write({
                 "powens_state": status,

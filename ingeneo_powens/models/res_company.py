@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
@@ -11,7 +13,7 @@ from ..powens.urls import api_url_for_domain
 # What a holder of the right may change on the company without being allowed to edit it.
 POWENS_SETTINGS_FIELDS = frozenset({
     'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
-    'powens_client_secret', 'powens_webhook_secret',
+    'powens_client_secret', 'powens_webhook_secret', 'powens_history_start',
 })
 
 # Secrets typed in the settings -> the column holding their ciphertext. The typed value is
@@ -70,6 +72,10 @@ class ResCompany(models.Model):
     powens_client_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_webhook_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_user_token_encrypted = fields.Char(groups="base.group_system", copy=False)
+    powens_history_start = fields.Date(
+        string="Retrieve movements from", groups=SETUP_GROUP,
+        help="The first retrieval of a bank imports its movements from this date (as far as "
+        "the bank gives them). Empty: one year back.")
     powens_user_id = fields.Integer(
         string="Powens user", groups=SETUP_GROUP, copy=False, readonly=True,
         help="The Powens user holding this company's bank connections.",
@@ -161,6 +167,10 @@ class ResCompany(models.Model):
             return self._powens_secret_box().decrypt(ciphertext)
         except DecryptionError as error:
             raise UserError(self.env._("%(reason)s.", reason=error)) from None
+
+    def _powens_history_start(self):
+        self.ensure_one()
+        return self.sudo().powens_history_start or fields.Date.today() - timedelta(days=365)
 
     def _powens_rotate_secrets(self):
         """Encrypt every stored secret again under the first configured key.

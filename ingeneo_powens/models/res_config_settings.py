@@ -14,6 +14,7 @@ class ResConfigSettings(models.TransientModel):
     powens_webhook_secret_set = fields.Boolean(related="company_id.powens_webhook_secret_set", groups=SETUP_GROUP)
     powens_api_url = fields.Char(related="company_id.powens_api_url", readonly=False, groups=SETUP_GROUP)
     powens_webview_url = fields.Char(related="company_id.powens_webview_url", readonly=False, groups=SETUP_GROUP)
+    powens_history_start = fields.Date(related="company_id.powens_history_start", readonly=False, groups=SETUP_GROUP)
     powens_redirect_uri = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
     powens_webhook_url = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
 

@@ -3,6 +3,7 @@ configured for it, a bank of its referential and a user holding the accounting-s
 import sys
 from pathlib import Path
 
+from odoo import fields
 from odoo.tests import new_test_user
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,25 @@ class PowensSandboxMixin:
             "powens_webhook_secret": cls.sandbox.webhook_secret,
         })
         company.write({"powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url})
+
+    @classmethod
+    def connect_at_powens(cls, journal, accounts=2, months=6):
+        """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, as the
+        callback would record it, and the consent that preceded it."""
+        company = journal.company_id
+        client = company._powens_client()  # creates the company's Powens user on first use
+        test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
+        created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
+            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
+            "accounts": accounts, "months": months})
+        connection = cls.env["powens.connection"]._sync_from_powens(
+            company, client.get_connection(created["id"], expand=("connector", "sources")))
+        cls.env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
+        journal.powens_connection_id = connection
+        cls.env["powens.consent"].create({
+            "company_id": company.id, "journal_id": journal.id, "user_id": cls.env.ref("base.user_admin").id,
+            "consented_at": fields.Datetime.now(), "connection_id": connection.id})
+        return connection
 
     def start_webview(self, journal, flow="connect", user=None):
         """What the consent dialog does for ``user``: record the consent and return the

@@ -4,12 +4,12 @@ import logging
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..const import SETUP_GROUP
-from .common import TEST_BANK_NAME, PowensSandboxMixin, WebviewDriver
+from .common import PowensSandboxMixin, WebviewDriver
 
 ENCRYPTED_COLUMNS = (
     "powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
@@ -39,25 +39,6 @@ def loggers_at_debug(*names):
 class PowensSecurityCase(PowensSandboxMixin):
     """Helpers shared by the security tests: banks connected straight through the sandbox's
     control API (no webview needed), wizards opened by a given user, the webview round trip."""
-
-    @classmethod
-    def connect_at_powens(cls, journal, accounts=2):
-        """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, as the
-        callback would record it, and the consent that preceded it."""
-        company = journal.company_id
-        client = company._powens_client()  # creates the company's Powens user on first use
-        test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
-            "accounts": accounts})
-        connection = cls.env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")))
-        cls.env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
-        journal.powens_connection_id = connection
-        cls.env["powens.consent"].create({
-            "company_id": company.id, "journal_id": journal.id, "user_id": cls.env.ref("base.user_admin").id,
-            "consented_at": fields.Datetime.now(), "connection_id": connection.id})
-        return connection
 
     def open_wizard(self, model, user, **values):
         """A wizard created by ``user`` (its owner) whatever their rights, so that what is

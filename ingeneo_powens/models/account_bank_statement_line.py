@@ -1,0 +1,120 @@
+import logging
+
+from odoo import api, fields, models
+
+from ..powens.mapping import TransactionRejected, map_transaction
+from .powens_connection import naive_utc
+
+_logger = logging.getLogger(__name__)
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = "account.bank.statement.line"
+
+    powens_transaction_id = fields.Char(
+        string="Powens transaction ID", readonly=True, copy=False,
+        help="The movement's identifier at Powens: a movement is imported once per journal.")
+    powens_original_wording = fields.Char(
+        string="Bank wording", readonly=True, help="The wording exactly as the bank gave it.")
+    powens_deleted_at = fields.Datetime(
+        string="Deleted at the bank", readonly=True, copy=False,
+        help="The bank no longer lists this movement; it stays here until the accountant decides.")
+
+    _powens_transaction_unique = models.Constraint(
+        "UNIQUE(journal_id, powens_transaction_id)",
+        "A Powens movement is imported once per journal.",
+    )
+
+    @api.model
+    def _powens_import_page(self, journal, payloads):
+        """Apply one page of Powens transactions to ``journal``: booked movements become
+        statement lines, pending ones wait aside, deletions are flagged. Idempotent: a page
+        read twice (cursor overlap, webhook and pull) changes nothing the second time.
+
+        Returns the counts of the page, for the synchronisation log, and the newest
+        change time it holds (naive UTC), for the retrieval cursor."""
+        currency = journal.currency_id or journal.company_id.currency_id
+        counts = dict.fromkeys(("new", "pending", "booked_pending", "deleted", "rejected", "known"), 0)
+        movements = {}
+        for payload in payloads:
+            try:
+                movement = map_transaction(
+                    payload, account_currency=currency.name, precision=currency.decimal_places)
+            except TransactionRejected as error:
+                _logger.warning("Powens transaction %s of journal %s refused: %s",
+                                payload.get("id") if isinstance(payload, dict) else "?", journal.id, error)
+                counts["rejected"] += 1
+                continue
+            movements[movement.powens_id] = movement  # the last state of a movement wins
+        if not movements:
+            return counts, None
+        changes = [naive_utc(movement.last_update) for movement in movements.values() if movement.last_update]
+        lines = self._powens_lines_by_id(journal, movements)
+        pending = self.env["powens.pending.transaction"]._by_powens_id(journal, movements)
+        to_create = []
+        for powens_id, movement in movements.items():
+            waiting = pending.get(powens_id)
+            if movement.deleted:
+                if waiting:
+                    waiting.unlink()
+                elif powens_id in lines:
+                    counts["deleted"] += lines[powens_id]._powens_flag_deleted()
+                continue
+            if powens_id in lines:
+                counts["known"] += 1
+                continue
+            if movement.pending:
+                self.env["powens.pending.transaction"]._upsert(journal, movement, waiting)
+                counts["pending"] += 1
+                continue
+            if waiting:
+                waiting.unlink()
+                counts["booked_pending"] += 1
+            to_create.append(self._powens_line_values(journal, movement))
+        if to_create:
+            self.sudo().with_company(journal.company_id).create(to_create)
+            counts["new"] += len(to_create)
+        return counts, max(changes, default=None)
+
+    @api.model
+    def _powens_lines_by_id(self, journal, movements):
+        """The journal's lines already imported for these movements, in one query."""
+        lines = self.sudo().search([
+            ("journal_id", "=", journal.id),
+            ("powens_transaction_id", "in", list(movements)),
+        ])
+        return {line.powens_transaction_id: line for line in lines}
+
+    @api.model
+    def _powens_line_values(self, journal, movement):
+        values = {
+            "journal_id": journal.id,
+            # The booking date: the day the bank booked the movement on the account, the
+            # date of the bank statement the accountant reconciles against (not the value
+            # date, not the card payment date). A plain date, never converted from a time.
+            "date": movement.booking_date,
+            "amount": float(movement.amount),
+            "payment_ref": movement.label,
+            "powens_original_wording": movement.original_wording,
+            "partner_name": movement.partner_name or False,
+            "account_number": movement.partner_account_number or False,
+            "transaction_type": movement.transaction_type,
+            "transaction_details": movement.payload,
+            "powens_transaction_id": movement.powens_id,
+        }
+        if movement.foreign_currency:
+            # Odoo refuses lines in an inactive currency: the foreign amount then stays in the
+            # transaction details, and the line is booked in the journal's currency alone.
+            foreign = self.env["res.currency"].search([("name", "=", movement.foreign_currency)], limit=1)
+            if foreign:
+                values.update(foreign_currency_id=foreign.id, amount_currency=float(movement.foreign_amount))
+        return values
+
+    def _powens_flag_deleted(self):
+        """Flag a movement the bank no longer lists, for the accountant to decide: the line,
+        its amount and its reconciliation stay untouched. Returns 1 when newly flagged."""
+        self.ensure_one()
+        if self.powens_deleted_at:
+            return 0
+        self.sudo().powens_deleted_at = fields.Datetime.now()
+        return 1
