@@ -18,6 +18,7 @@ ever typed into Powens' webview.
         "security/ir.model.access.csv",
         "security/ingeneo_powens_rules.xml",
         "data/ir_cron.xml",
+        "data/mail_activity_type_data.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",

@@ -21,6 +21,11 @@ SYNC_CLAIM_TIMEOUT = timedelta(minutes=30)
 # daily by itself, and its fair-use policy frowns on forced syncs in bulk.
 FORCED_SYNC_AGE = timedelta(hours=6)
 
+# The person who connected a bank is reminded this long before its consent lapses.
+CONSENT_REMINDER_DELAY = timedelta(days=7)
+ACTION_REQUIRED_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_action_required"
+CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
+
 # Connection state groups (powens.values.connection_state_group) -> the bank's status.
 STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "connected", "error": "error"}
 
@@ -44,6 +49,15 @@ class AccountJournal(models.Model):
     powens_next_sync_at = fields.Datetime(
         related="powens_connection_id.next_try", string="Next retrieval at Powens")
     powens_sync_started_at = fields.Datetime(copy=False, readonly=True)
+    powens_balance = fields.Monetary(
+        related="powens_account_id.balance", string="Balance at the bank",
+        currency_field="powens_balance_currency_id")
+    powens_balance_currency_id = fields.Many2one(related="powens_account_id.currency_id")
+    powens_balance_difference = fields.Monetary(
+        compute="_compute_powens_balance_difference", string="Difference with the journal",
+        currency_field="powens_balance_currency_id",
+        help="The bank's balance at Powens minus the journal's balance: not zero when movements "
+        "are missing, or before the opening balance is entered.")
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
     powens_sync_log_ids = fields.One2many("powens.sync.log", "journal_id", string="Retrievals")
     powens_account_choice_ids = fields.Many2many(
@@ -52,6 +66,15 @@ class AccountJournal(models.Model):
 
     _powens_account_unique = models.Constraint(
         "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
+
+    @api.depends("powens_account_id.balance")
+    def _compute_powens_balance_difference(self):
+        for journal in self:
+            if journal.powens_account_id:
+                balance, _count = journal._get_journal_bank_account_balance()
+                journal.powens_balance_difference = journal.powens_account_id.balance - balance
+            else:
+                journal.powens_balance_difference = 0.0
 
     def _get_bank_statements_available_sources(self):
         return super()._get_bank_statements_available_sources() + [("powens", "POWENS")]
@@ -228,6 +251,7 @@ class AccountJournal(models.Model):
         else:
             data = client.get_connection(connection.powens_id)
         connection._sync_from_powens(self.company_id, data)
+        self.env["powens.account"]._sync_from_powens(connection, client.list_accounts(connection.powens_id))
         self._powens_apply_connection_state()
 
     def _powens_consent_action(self, flow):
@@ -333,7 +357,8 @@ class AccountJournal(models.Model):
             "Connected to Powens account %(account)s by %(user)s.", account=account.display_name, user=self.env.user.name))
 
     def _powens_apply_connection_state(self):
-        """Derive the bank's status from its connection's Powens state."""
+        """Derive the bank's status from its connection's Powens state, and remind the
+        person who connected it when they must act (once, not at every retrieval)."""
         for journal in self.sudo():
             connection = journal.powens_connection_id
             if not journal.powens_account_id:
@@ -347,3 +372,29 @@ class AccountJournal(models.Model):
                 "powens_message": connection.error_message
                 or (journal.powens_message if status == "waiting" else False),
             })
+            journal._powens_remind(
+                ACTION_REQUIRED_ACTIVITY, status == "action_required", fields.Date.today(),
+                self.env._("The bank asks for an action: %(message)s Reconnect it from its POWENS tab.",
+                           message=connection.error_message or connection.powens_state or ""))
+            expiry = connection.consent_expires_at
+            journal._powens_remind(
+                CONSENT_RENEWAL_ACTIVITY,
+                bool(expiry) and expiry - fields.Datetime.now() <= CONSENT_REMINDER_DELAY,
+                expiry and expiry.date(),
+                self.env._("The consent to retrieve this bank's movements lapses on %(date)s: renew it "
+                           "(POWENS tab, Renew the consent) to keep the movements coming.",
+                           date=expiry and fields.Date.to_string(expiry.date())))
+
+    def _powens_remind(self, activity_type_xmlid, needed, deadline, note):
+        """Keep one open activity of this type for the person who connected the bank while
+        ``needed``; close it once it is not any more."""
+        self.ensure_one()
+        activity_type = self.env.ref(activity_type_xmlid)
+        open_activities = self.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
+        if not needed:
+            open_activities.action_feedback(feedback=self.env._("Done: the bank is back to normal."))
+            return
+        user = self.powens_connection_id.connected_by_id
+        if open_activities or not user:
+            return
+        self.activity_schedule(activity_type_xmlid, date_deadline=deadline, note=note, user_id=user.id)

@@ -15,6 +15,9 @@ class ResConfigSettings(models.TransientModel):
     powens_api_url = fields.Char(related="company_id.powens_api_url", readonly=False, groups=SETUP_GROUP)
     powens_webview_url = fields.Char(related="company_id.powens_webview_url", readonly=False, groups=SETUP_GROUP)
     powens_history_start = fields.Date(related="company_id.powens_history_start", readonly=False, groups=SETUP_GROUP)
+    powens_sync_interval_hours = fields.Integer(
+        string="Retrieve every (hours)", groups=SETUP_GROUP,
+        help="How often the scheduled retrieval runs, for every company.")
     powens_redirect_uri = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
     powens_webhook_url = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
 
@@ -24,6 +27,19 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             settings.powens_redirect_uri = base_url + CALLBACK_ROUTE
             settings.powens_webhook_url = base_url + WEBHOOK_ROUTE
+
+    def get_values(self):
+        values = super().get_values()
+        cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync", raise_if_not_found=False)
+        if cron and self.env.user.has_group(SETUP_GROUP):
+            values["powens_sync_interval_hours"] = cron.sudo().interval_number
+        return values
+
+    def set_values(self):
+        super().set_values()
+        cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync", raise_if_not_found=False)
+        if cron and self.env.user.has_group(SETUP_GROUP) and self.powens_sync_interval_hours > 0:
+            cron.sudo().write({"interval_number": self.powens_sync_interval_hours, "interval_type": "hours"})
 
     def action_powens_test_connection(self):
         self.execute()

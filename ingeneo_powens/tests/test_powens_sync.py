@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, freeze_time, tagged
 
 from ..powens import PowensRateLimited
 from .common import PowensSandboxMixin
@@ -160,3 +160,59 @@ class TestPowensSync(PowensSandboxMixin, TransactionCase):
     def test_retrieval_refused_without_the_right(self):
         with self.assertRaises(AccessError):
             self.bank.with_user(self.accountant).action_powens_sync()
+
+
+@tagged("post_install", "-at_install")
+class TestPowensConnectionStates(PowensSandboxMixin, TransactionCase):
+    """Powens' connection states drive the bank's status and remind, once, the person who
+    connected it; temporary problems stay visible without reminding anyone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        connection.connected_by_id = cls.setup_user
+        cls.bank._powens_link_account(connection.account_ids)
+        cls.connection = connection
+
+    def set_state(self, state, message=None):
+        self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/state",
+                             {"state": state, "error_message": message})
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+
+    def reminders(self, xmlid):
+        activity_type = self.env.ref(xmlid)
+        return self.bank.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
+
+    def test_action_required_reminds_the_person_who_connected_once_then_closes(self):
+        self.set_state("SCARequired", "Validez l'accès dans votre application bancaire")
+        self.assertEqual(self.bank.powens_state, "action_required")
+        self.assertEqual(self.bank.powens_message, "Validez l'accès dans votre application bancaire")
+        reminder = self.reminders("ingeneo_powens.mail_activity_type_powens_action_required")
+        self.assertEqual(reminder.user_id, self.setup_user)
+        self.set_state("SCARequired", "Validez l'accès dans votre application bancaire")
+        self.assertEqual(len(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required")), 1,
+                         "no flood: one reminder while the action is pending")
+        self.set_state(None)
+        self.assertIn(self.bank.powens_state, ("waiting", "connected"))
+        self.assertFalse(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required"))
+
+    def test_temporary_problem_is_visible_without_reminder(self):
+        self.set_state("websiteUnavailable", "Site de la banque indisponible")
+        self.assertIn(self.bank.powens_state, ("waiting", "connected"))
+        self.assertEqual(self.bank.powens_message, "Site de la banque indisponible")
+        self.assertFalse(self.bank.activity_ids)
+
+    def test_consent_lapsing_within_a_week_is_announced(self):
+        self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 175 * 86400})
+        with freeze_time(fields.Datetime.now() + timedelta(days=175)):
+            self.bank._powens_sync("cron", commit_page=lambda count: None)
+        reminder = self.reminders("ingeneo_powens.mail_activity_type_powens_consent_renewal")
+        self.assertEqual(reminder.user_id, self.setup_user)
+        self.assertEqual(reminder.date_deadline, self.connection.consent_expires_at.date())
+
+    def test_balance_at_the_bank_is_compared_with_the_journal(self):
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        balance, _count = self.bank._get_journal_bank_account_balance()
+        self.assertTrue(self.bank.powens_balance)
+        self.assertAlmostEqual(self.bank.powens_balance_difference, self.bank.powens_balance - balance)
