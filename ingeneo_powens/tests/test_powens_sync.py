@@ -1,7 +1,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, tagged
 
@@ -216,3 +216,39 @@ class TestPowensConnectionStates(PowensSandboxMixin, TransactionCase):
         balance, _count = self.bank._get_journal_bank_account_balance()
         self.assertTrue(self.bank.powens_balance)
         self.assertAlmostEqual(self.bank.powens_balance_difference, self.bank.powens_balance - balance)
+
+
+@tagged("post_install", "-at_install")
+class TestPowensScheduledRetrieval(PowensSandboxMixin, TransactionCase):
+    """The cron itself, and two workers meeting on the same bank."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.bank._powens_link_account(connection.account_ids)
+
+    def test_cron_retrieves_every_connected_bank(self):
+        self.sandbox.control(
+            "POST", f"/_sandbox/accounts/{self.bank.powens_account_id.powens_id}/transactions", {"count": 7})
+        cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+        lines = self.env["account.bank.statement.line"].search([("journal_id", "=", self.bank.id)])
+        self.assertGreaterEqual(len(lines), 7)
+        log = self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)])
+        self.assertEqual((log.trigger, log.new_count, log.error), ("cron", len(lines), False))
+        self.assertFalse(self.bank.powens_sync_started_at, "the claim is released")
+
+    def test_a_second_worker_skips_a_bank_being_retrieved(self):
+        """Two real database sessions: while this one holds the claim's row lock, the other
+        one's claim skips the bank instead of waiting or importing it twice."""
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id), ("id", "!=", self.bank.id)], limit=1)
+        self.assertTrue(journal, "the chart of accounts gives a bank journal committed in the database")
+        self.assertEqual(journal._powens_claim(), journal)
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other_worker:
+            other_worker.execute("SET lock_timeout = '2s'")
+            other = journal.with_env(journal.env(cr=other_worker))
+            self.assertFalse(other._powens_claim())
