@@ -146,36 +146,35 @@ class AccountJournal(models.Model):
         """Open the dialog that links one of the connection's accounts to this bank."""
         self._powens_check_can_connect()
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Choose the bank account"),
-            "res_model": "powens.account.link.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_journal_id": self.id},
-        }
+        return self._powens_dialog(
+            self.env._("Choose the bank account"), "powens.account.link.wizard", {"default_journal_id": self.id})
 
     def action_powens_search_connectors(self):
         """"Is my bank compatible?": search Powens' list of banks."""
         self._powens_check_can_connect()
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Is my bank compatible?"),
-            "res_model": "powens.connector.search",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_company_id": self.company_id.id},
-        }
+        return self._powens_dialog(
+            self.env._("Is my bank compatible?"), "powens.connector.search",
+            {"default_company_id": self.company_id.id})
 
     def action_powens_sync(self):
         """"Synchronise now": the same retrieval as the scheduled one, with the user present
         (Powens may then ask the bank for a strong authentication)."""
         self._powens_check_can_connect()
-        claimed = self.filtered("powens_account_id")._powens_claim()
-        for journal in claimed:
-            journal._powens_sync("manual", commit_page=lambda count: None)
-        return True
+        connected = self.filtered("powens_account_id")
+        claimed = connected._powens_claim()
+        new_lines = sum(journal._powens_sync("manual", commit_page=lambda count: None).get("new", 0)
+                        for journal in claimed)
+        if connected - claimed:
+            message = self.env._("A retrieval of this bank is already running: its movements will appear shortly.")
+        else:
+            message = self.env._("%(count)s new movement(s) imported.", count=new_lines)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "info", "sticky": False,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
 
     @api.model
     def _cron_powens_sync(self):
@@ -255,13 +254,19 @@ class AccountJournal(models.Model):
         self._powens_apply_connection_state()
 
     def _powens_consent_action(self, flow):
+        return self._powens_dialog(
+            self.env._("Consent of the account holder"), "powens.consent.wizard",
+            {"default_journal_id": self.id, "default_flow": flow})
+
+    @staticmethod
+    def _powens_dialog(title, model, context):
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Consent of the account holder"),
-            "res_model": "powens.consent.wizard",
+            "name": title,
+            "res_model": model,
             "view_mode": "form",
             "target": "new",
-            "context": {"default_journal_id": self.id, "default_flow": flow},
+            "context": context,
         }
 
     # --- Webview round trip -----------------------------------------------------------------
