@@ -24,3 +24,16 @@ JOURNAL_POWENS_STATES = [
     ('error', 'Error'),
     ('disconnected', 'Disconnected'),
 ]
+
+# --- Webhooks (shared/powens-api.md §7) -------------------------------------------------------
+# A first sync's CONNECTION_SYNCED can weigh several MB; beyond these the delivery is refused
+# (413) before being read whole, resp. before being decompressed whole (gzip bomb).
+WEBHOOK_MAX_BODY_BYTES = 20 * 1024 * 1024
+WEBHOOK_MAX_DECOMPRESSED_BYTES = 100 * 1024 * 1024
+# Deliveries are remembered this long for deduplication (id_webhook_data), far beyond the
+# signature's date tolerance and Powens' retry window.
+WEBHOOK_EVENT_RETENTION_DAYS = 30
+# Odoo books about 70 statement lines a second: a delivery carrying more movements than this
+# (a first sync) is not imported while Powens waits for the answer; the scheduled retrieval
+# is started at once instead, and brings the same movements.
+WEBHOOK_INLINE_IMPORT_MAX = 500

@@ -1,12 +1,18 @@
 import logging
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..const import CALLBACK_ROUTE
+from .. import const
+from ..const import CALLBACK_ROUTE, WEBHOOK_ROUTE
 from ..models.powens_webview_state import PowensStateError
-from ..powens import PowensError, WebviewError
+from ..powens import PowensError, WebhookSignatureError, WebviewError
+from ..powens import webhooks
+from ..powens.const import SIGNATURE_DATE_HEADER, SIGNATURE_HEADER
 from ..powens.webview import parse_callback
 
 _logger = logging.getLogger(__name__)
@@ -48,3 +54,67 @@ class PowensController(http.Controller):
     def _error_page(message):
         return request.render(
             "ingeneo_powens.powens_callback_error", {"message": message}, status=400)
+
+    # --- Webhooks ---------------------------------------------------------------------------
+
+    @http.route(
+        [WEBHOOK_ROUTE, f"{WEBHOOK_ROUTE}/<string:event>"], type="http", auth="public", methods=["POST"],
+        csrf=False, save_session=False,
+        # Also caps a body sent without Content-Length (chunked) while it is read; one byte
+        # more than accepted, as the stream stops silently at the cap: longer is then visible.
+        max_content_length=lambda _controller: const.WEBHOOK_MAX_BODY_BYTES + 1)
+    def powens_webhook(self, event=None, **_query):
+        """Where Powens notifies syncs and deletions (shared/powens-api.md §7). Register
+        ``/powens/webhook/<event>`` (e.g. ``/powens/webhook/connection_synced``) for each event
+        in Powens' console, with the HMAC authentication; the bare URL tells the events apart
+        by their payload, USER_DELETED excepted.
+
+        Answers: 200 once processed (or already processed, or not handled); 400 for a body
+        that is not JSON; 403, with nothing changed, unless the BI-Signature of the company
+        the Powens user belongs to is valid and recent; 413 for an oversized body; 500 when
+        processing failed: everything is rolled back and Powens delivers it again (the
+        next retrieval would bring the same movements anyway)."""
+        httprequest = request.httprequest
+        cap = const.WEBHOOK_MAX_BODY_BYTES
+        if (httprequest.content_length or 0) > cap:
+            return self._webhook_answer(413, "payload too large")
+        try:
+            # Cached: Odoo replays the whole request after a serialization failure.
+            raw = httprequest.get_data()
+            if len(raw) > cap:
+                raise RequestEntityTooLarge()
+            body = webhooks.decode_body(
+                raw, httprequest.headers.get("Content-Encoding"), const.WEBHOOK_MAX_DECOMPRESSED_BYTES)
+            payload = webhooks.parse_payload(body)
+        except (RequestEntityTooLarge, webhooks.WebhookTooLarge):
+            return self._webhook_answer(413, "payload too large")
+        except webhooks.WebhookEncodingError:
+            return self._webhook_answer(415, "unsupported content encoding")
+        except webhooks.WebhookPayloadError as error:
+            return self._webhook_answer(400, str(error))
+        event_type = webhooks.event_from_url(event) if event else webhooks.infer_event(payload)
+        Event = request.env["powens.webhook.event"].sudo()
+        try:
+            # The signature covers the JSON as sent before any compression (§7.4, inference).
+            company, signed_at = Event._powens_authenticate(
+                webhooks.powens_user_id(event_type, payload), httprequest.path,
+                httprequest.headers.get(SIGNATURE_DATE_HEADER), httprequest.headers.get(SIGNATURE_HEADER), body)
+        except WebhookSignatureError as error:
+            _logger.warning("Powens webhook on %s refused: %s", httprequest.path, error)
+            return self._webhook_answer(403, "forbidden")
+        try:
+            outcome = Event._powens_receive(company, event_type, payload, signed_at)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # Odoo rolls back and serves the request again
+        except Exception:
+            request.env.cr.rollback()
+            _logger.exception("Powens webhook %s (delivery %s) of company %s failed; rolled back for Powens "
+                              "to deliver it again", event_type, payload.get("id_webhook_data"), company.id)
+            return self._webhook_answer(500, "not processed, send again")
+        _logger.info("Powens webhook %s (delivery %s) of company %s: %s",
+                     event_type, payload.get("id_webhook_data"), company.id, outcome)
+        return self._webhook_answer(200, outcome)
+
+    @staticmethod
+    def _webhook_answer(status, message):
+        return request.make_json_response({"status": message}, status=status)

@@ -8,3 +8,4 @@ from . import account_journal
 from . import powens_pending_transaction
 from . import powens_sync_log
 from . import account_bank_statement_line
+from . import powens_webhook_event

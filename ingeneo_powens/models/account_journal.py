@@ -131,16 +131,19 @@ class AccountJournal(models.Model):
                 except PowensError as error:
                     raise UserError(self.env._("Powens could not delete the connection: %(error)s", error=error)) from None
                 connection.sudo().active = False
-            self.env["powens.consent"].sudo().search([
-                ("journal_id", "=", journal.id), ("revoked_at", "=", False)]).revoked_at = fields.Datetime.now()
-            journal.sudo().write({
-                "powens_state": "disconnected",
-                "powens_account_id": False,
-                "powens_message": self.env._("Disconnected: the data was deleted at Powens."),
-            })
-            journal.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
-                "Disconnected from Powens by %(user)s; the imported movements are kept.", user=self.env.user.name))
+            journal._powens_mark_disconnected(self.env._(
+                "Disconnected from Powens by %(user)s; the data was deleted at Powens, the imported "
+                "movements are kept.", user=self.env.user.name))
         return True
+
+    def _powens_mark_disconnected(self, message):
+        """Stop feeding these banks: their lines stay, and so do the consent records, marked
+        withdrawn (the proof of what was agreed while the data flowed)."""
+        self.env["powens.consent"].sudo().search([
+            ("journal_id", "in", self.ids), ("revoked_at", "=", False)]).revoked_at = fields.Datetime.now()
+        self.sudo().write({"powens_state": "disconnected", "powens_account_id": False, "powens_message": message})
+        for journal in self.sudo():
+            journal.message_post(author_id=self.env.user.partner_id.id, body=message)
 
     def action_powens_choose_account(self):
         """Open the dialog that links one of the connection's accounts to this bank."""
@@ -216,27 +219,40 @@ class AccountJournal(models.Model):
 
     def _powens_sync(self, trigger, commit_page):
         """Refresh the connection's state, then import the account's new and changed
-        movements; record what happened. The single code path of every retrieval."""
+        movements: the retrieval of the cron and of "Synchronise now"."""
         self.ensure_one()
         journal = self.sudo()
+
+        def retrieve():
+            journal._powens_refresh_connection(psu_requested=trigger == "manual")
+            if journal.powens_connection_id.state_group in ("user_action", "error"):
+                return {}
+            counts = journal.powens_account_id._pull_into(journal, commit_page)
+            journal.powens_last_sync_at = fields.Datetime.now()
+            journal._powens_apply_connection_state()
+            return counts
+
+        return journal._powens_record_retrieval(trigger, retrieve)
+
+    def _powens_record_retrieval(self, trigger, retrieve):
+        """Run ``retrieve`` (which returns the counts) as one retrieval of this claimed bank:
+        timed, its failure kept, the claim released, logged. Every retrieval, scheduled,
+        manual or notified by Powens, goes through here."""
+        self.ensure_one()
         started_at, clock = fields.Datetime.now(), time.monotonic()
         counts, error = {}, False
         try:
-            journal._powens_refresh_connection(psu_requested=trigger == "manual")
-            if journal.powens_connection_id.state_group in ("user_action", "error"):
-                error = journal.powens_message or journal.powens_connection_id.powens_state
-            else:
-                counts = journal.powens_account_id._pull_into(journal, commit_page)
-                journal.powens_last_sync_at = fields.Datetime.now()
-                journal._powens_apply_connection_state()
+            counts = retrieve()
+            if self.powens_connection_id.state_group in ("user_action", "error"):
+                error = self.powens_message or self.powens_connection_id.powens_state
         except PowensError as powens_error:
             # What was imported stays: every page is applied whole, and the cursor did not
             # move, so the next retrieval reads again from the same point.
             error = str(powens_error)
-            _logger.warning("Powens retrieval of journal %s failed: %s", journal.id, error)
+            _logger.warning("Powens retrieval of journal %s failed: %s", self.id, error)
         finally:
-            journal.powens_sync_started_at = False
-        self.env["powens.sync.log"]._record(journal, trigger, started_at, time.monotonic() - clock, counts, error)
+            self.powens_sync_started_at = False
+        self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
         return counts
 
     def _powens_refresh_connection(self, psu_requested):

@@ -5,3 +5,4 @@ from . import test_translations
 from . import test_powens_security
 from . import test_powens_settings
 from . import test_powens_sync
+from . import test_powens_webhook

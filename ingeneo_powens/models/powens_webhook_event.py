@@ -1,0 +1,255 @@
+import logging
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .. import const
+from ..powens import WebhookSignatureError, webhooks
+from ..powens.signature import verify_webhook_signature
+from .powens_connection import naive_utc
+
+_logger = logging.getLogger(__name__)
+
+OUTCOMES = [
+    ("processed", "Processed"),
+    ("busy", "Left to the retrieval running"),
+    ("deferred", "Left to the scheduled retrieval, started at once"),
+    ("ignored", "Ignored"),
+]
+
+
+class PowensWebhookEvent(models.Model):
+    """One notification from Powens, accepted (signature checked) and acted upon: kept so that
+    a delivery sent again (same ``id_webhook_data``) changes nothing the second time, and so
+    that the accountant can tell what Powens notified and what became of it."""
+
+    _name = "powens.webhook.event"
+    _description = "Powens notification"
+    _order = "received_at desc, id desc"
+    _rec_name = "event_type"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
+    webhook_data_id = fields.Char(
+        string="Powens delivery ID", readonly=True,
+        help="Powens' id_webhook_data: one notification, however often it is delivered.")
+    event_type = fields.Char(string="Event", required=True, readonly=True)
+    received_at = fields.Datetime(required=True, readonly=True, index=True)
+    signed_at = fields.Datetime(string="Signed by Powens at", readonly=True)
+    outcome = fields.Selection(OUTCOMES, readonly=True)
+    summary = fields.Char(readonly=True)
+    connection_id = fields.Many2one("powens.connection", readonly=True, ondelete="set null")
+
+    # Also what makes two simultaneous deliveries of one notification wait for each other.
+    _webhook_data_unique = models.Constraint(
+        "UNIQUE(company_id, webhook_data_id)", "A Powens notification is processed once.")
+
+    # --- Authentication ------------------------------------------------------------------
+
+    @api.model
+    def _powens_authenticate(self, powens_user_id, path, date_header, signature_header, body):
+        """Return the company the delivery is for and its signature date (aware, UTC), or
+        raise WebhookSignatureError: unknown user, no webhook secret, a bad or stale signature.
+        Reads only; nothing may change before this returned."""
+        if not powens_user_id:
+            raise WebhookSignatureError("no Powens user in the delivery")
+        companies = self.env["res.company"].sudo().search([("powens_user_id", "=", powens_user_id)], limit=2)
+        if len(companies) != 1:
+            raise WebhookSignatureError("no single company for this Powens user")
+        try:
+            secret = companies._powens_read_secret("powens_webhook_secret_encrypted")
+        except UserError:
+            raise WebhookSignatureError("the webhook secret cannot be decrypted") from None
+        signed_at = verify_webhook_signature(secret, path, date_header, signature_header, body)
+        return companies, signed_at
+
+    # --- Processing ------------------------------------------------------------------------
+
+    @api.model
+    def _powens_receive(self, company, event_type, payload, signed_at=None):
+        """Act on an authenticated delivery, once per ``id_webhook_data``, in the current
+        transaction; return the outcome ("duplicate" when already processed). Never calls
+        Powens. An exception leaves the transaction to be rolled back, the delivery then
+        answered 500 and sent again by Powens (the next retrieval would bring it anyway)."""
+        # As the superuser (the request is the public user's) in the delivery's company.
+        self = self.with_user(SUPERUSER_ID).with_company(company)
+        event = self._powens_register(company, event_type, payload, signed_at)
+        if not event:
+            return "duplicate"
+        handler = {
+            webhooks.CONNECTION_SYNCED: event._powens_on_connection_synced,
+            webhooks.ACCOUNT_SYNCED: event._powens_on_account_synced,
+            webhooks.CONNECTION_DELETED: event._powens_on_connection_deleted,
+            webhooks.USER_DELETED: event._powens_on_user_deleted,
+        }.get(event_type)
+        if handler:
+            handler(payload)
+        else:
+            _logger.debug("Powens notification %s ignored (event not handled)", event_type)
+            event.write({"outcome": "ignored", "summary": self.env._("Event not handled.")})
+        return event.outcome
+
+    def _powens_register(self, company, event_type, payload, signed_at):
+        """Record the delivery; an empty recordset when this notification was processed
+        before. A concurrent delivery of the same notification waits here until the first
+        one's transaction ends (unique index), then finds it processed, or takes over."""
+        delivery_id = webhooks.as_id(payload.get("id_webhook_data"))
+        values = {
+            "company_id": company.id,
+            "event_type": event_type or "UNKNOWN",
+            "received_at": fields.Datetime.now(),
+            "signed_at": naive_utc(signed_at),
+        }
+        if not delivery_id:
+            return self.create(values)
+        key = str(delivery_id)
+        if self.search_count([("company_id", "=", company.id), ("webhook_data_id", "=", key)], limit=1):
+            return self.browse()
+        self.env.cr.execute(SQL(
+            """INSERT INTO powens_webhook_event
+                   (company_id, webhook_data_id, event_type, received_at, signed_at,
+                    create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+               ON CONFLICT (company_id, webhook_data_id) DO NOTHING
+               RETURNING id""",
+            company.id, key, values["event_type"], values["received_at"], values["signed_at"] or None,
+            self.env.uid, self.env.uid,
+        ))
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
+
+    def _powens_on_connection_synced(self, payload):
+        """A sync of the connection ended: its state, then the new movements of each of its
+        accounts feeding a bank."""
+        data = payload.get("connection") or {}
+        connection = self._powens_known_connection(data.get("id"))
+        if connection:
+            self.connection_id = connection
+            connection._sync_from_powens(self.company_id, data)
+        accounts = [item for item in data.get("accounts") or [] if isinstance(item, dict)]
+        journals = self.env["account.journal"]
+        if connection:
+            journals = self.env["account.journal"].search([
+                ("powens_connection_id", "=", connection.id), ("powens_account_id", "!=", False)])
+        by_journal = {journal: [] for journal in journals}
+        for account_data in accounts:
+            for journal in self._powens_journals_of_account(account_data, connection):
+                by_journal.setdefault(journal, []).extend(self._powens_transactions(account_data))
+        self._powens_apply_to_journals(by_journal)
+
+    def _powens_on_account_synced(self, payload):
+        """A sync of one account ended: the payload is the account, with its new movements."""
+        connection = self._powens_known_connection(payload.get("id_connection"))
+        if connection:
+            self.connection_id = connection
+        by_journal = {journal: self._powens_transactions(payload)
+                      for journal in self._powens_journals_of_account(payload, connection)}
+        self._powens_apply_to_journals(by_journal)
+
+    def _powens_apply_to_journals(self, by_journal):
+        """Import each bank's movements through the retrieval's own code path, and apply the
+        connection's state, for the banks no retrieval is running on; a running one brings the
+        same movements and state itself (the cursor is the pull's alone)."""
+        if not by_journal:
+            self.write({"outcome": "ignored", "summary": self.env._("No bank fed by this account or connection.")})
+            return
+        if sum(map(len, by_journal.values())) > const.WEBHOOK_INLINE_IMPORT_MAX:
+            # Too long to import while Powens waits (it gives up after two timeouts): the
+            # scheduled retrieval, started now, brings the same movements.
+            self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
+            self.write({"outcome": "deferred", "summary": self.env._(
+                "Too many movements to import at once: the scheduled retrieval was started.")})
+            return
+        summary, busy = [], False
+        for journal, transactions in by_journal.items():
+            if not journal._powens_claim():
+                busy = True
+                summary.append(self.env._("%(bank)s: a retrieval is running, left to it", bank=journal.name))
+                continue
+            counts = self._powens_import_into(journal, transactions)
+            summary.append(self.env._(
+                "%(bank)s: %(new)s new, %(known)s already there, %(pending)s pending",
+                bank=journal.name, new=counts.get("new", 0), known=counts.get("known", 0),
+                pending=counts.get("pending", 0)))
+        self.write({"outcome": "busy" if busy else "processed", "summary": "; ".join(summary)[:1000]})
+
+    def _powens_import_into(self, journal, transactions):
+        """Import ``transactions`` into the claimed ``journal`` as one retrieval."""
+
+        def import_delivered():
+            counts = {}
+            if transactions:
+                counts, _newest = self.env["account.bank.statement.line"]._powens_import_page(journal, transactions)
+                journal.powens_last_sync_at = fields.Datetime.now()
+            journal._powens_apply_connection_state()
+            return counts
+
+        return journal._powens_record_retrieval("webhook", import_delivered)
+
+    def _powens_on_connection_deleted(self, payload):
+        """The connection no longer exists at Powens: its banks are disconnected."""
+        connection = self._powens_known_connection(payload.get("id"))
+        if not connection:
+            self.write({"outcome": "ignored", "summary": self.env._("Unknown connection.")})
+            return
+        self.connection_id = connection
+        journals = self._powens_disconnect(connection, self.env._(
+            "Disconnected: the connection was deleted at Powens; the imported movements are kept."))
+        self.write({"outcome": "processed", "summary": self.env._(
+            "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
+
+    def _powens_on_user_deleted(self, payload):
+        """The company's Powens user was deleted, with all its connections: every bank is
+        disconnected, and the dead token forgotten (the next connection creates a new user)."""
+        company = self.company_id.sudo()
+        connections = self.env["powens.connection"].with_context(active_test=False).search(
+            [("company_id", "=", company.id)])
+        journals = self._powens_disconnect(connections, self.env._(
+            "Disconnected: the company's Powens user was deleted; the imported movements are kept."))
+        company.powens_user_token_encrypted = False
+        self.write({"outcome": "processed", "summary": self.env._(
+            "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
+
+    def _powens_disconnect(self, connections, message):
+        journals = self.env["account.journal"].search([
+            ("powens_connection_id", "in", connections.ids), ("powens_state", "!=", "disconnected")])
+        journals._powens_mark_disconnected(message)
+        connections.write({"active": False})
+        return journals
+
+    # --- Lookups ---------------------------------------------------------------------------------
+
+    def _powens_known_connection(self, powens_id):
+        """The company's connection with this Powens id (archived ones too); never created
+        from a notification: the webview callback records connections."""
+        powens_id = webhooks.as_id(powens_id)
+        if not powens_id:
+            return self.env["powens.connection"]
+        return self.env["powens.connection"].with_context(active_test=False).search(
+            [("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)], limit=1)
+
+    def _powens_journals_of_account(self, account_data, connection):
+        """The banks fed by the company's account ``account_data["id"]``."""
+        powens_id = webhooks.as_id(account_data.get("id"))
+        if not powens_id:
+            return self.env["account.journal"]
+        domain = [("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)]
+        if connection:
+            domain.append(("connection_id", "=", connection.id))
+        accounts = self.env["powens.account"].search(domain)
+        return accounts.journal_ids.filtered(lambda journal: journal.powens_state != "disconnected")
+
+    @staticmethod
+    def _powens_transactions(account_data):
+        transactions = account_data.get("transactions")
+        return [item for item in transactions if isinstance(item, dict)] if isinstance(transactions, list) else []
+
+    # --- Housekeeping ------------------------------------------------------------------------
+
+    @api.autovacuum
+    def _gc_powens_webhook_events(self):
+        """Forget notifications older than the retention period: Powens never sends one again
+        after that long, and the retrieval logs keep what they brought."""
+        limit = fields.Datetime.now() - timedelta(days=const.WEBHOOK_EVENT_RETENTION_DAYS)
+        self.sudo().search([("received_at", "<", limit)]).unlink()

@@ -1,0 +1,139 @@
+"""Reading a Powens webhook delivery (§7): the body (gzip-decoded within a cap), its JSON, its
+event type and the Powens user it belongs to. Pure Python; the signature is checked by
+:mod:`.signature`, what the delivery changes is decided by the add-on's models.
+
+Powens sends no event name in the delivery itself: the console registers one URL per event type
+(Formance registers ``/connection-synced``, ``/user-deleted``...). So the event comes from the
+URL when it names one (``/powens/webhook/connection_synced``), else from the payload's shape
+(:func:`infer_event`), which tells apart only the events whose shapes differ.
+"""
+import json
+import re
+import zlib
+
+CONNECTION_SYNCED = 'CONNECTION_SYNCED'
+ACCOUNT_SYNCED = 'ACCOUNT_SYNCED'
+CONNECTION_DELETED = 'CONNECTION_DELETED'
+USER_DELETED = 'USER_DELETED'
+# Events whose payload is a User object, whose "id" is therefore the Powens user's.
+USER_EVENTS = frozenset({'USER_CREATED', USER_DELETED})
+
+_EVENT_NAME = re.compile(r'^[A-Z][A-Z_]{0,63}$')
+
+
+class WebhookPayloadError(ValueError):
+    """The body is not what Powens sends: not gzip when it says so, not a JSON object (400)."""
+
+
+class WebhookTooLarge(ValueError):
+    """The body, or what it decompresses to, is larger than accepted (413)."""
+
+
+class WebhookEncodingError(ValueError):
+    """A Content-Encoding other than gzip or identity (415)."""
+
+
+def decode_body(raw, content_encoding, max_bytes):
+    """Return the delivery's JSON bytes: ``raw`` itself, or ``raw`` gunzipped when
+    ``content_encoding`` says gzip, never more than ``max_bytes`` of output (gzip bomb)."""
+    codings = [coding.strip().lower() for coding in (content_encoding or '').split(',') if coding.strip()]
+    data = bytes(raw)
+    for coding in reversed(codings):  # listed in the order they were applied
+        if coding == 'identity':
+            continue
+        if coding not in ('gzip', 'x-gzip'):
+            raise WebhookEncodingError(f'unsupported Content-Encoding {coding[:20]!r}')
+        data = gunzip(data, max_bytes)
+    return data
+
+
+def gunzip(data, max_bytes):
+    """Decompress gzip ``data`` (one member or several), stopping as soon as the output would
+    exceed ``max_bytes``."""
+    output = bytearray()
+    rest = data
+    while True:
+        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            output += decompressor.decompress(rest, max_bytes - len(output) + 1)
+        except zlib.error:
+            raise WebhookPayloadError('the body is not valid gzip') from None
+        if len(output) > max_bytes or decompressor.unconsumed_tail:
+            raise WebhookTooLarge(f'the body decompresses to more than {max_bytes} bytes')
+        if not decompressor.eof:
+            raise WebhookPayloadError('the gzip body is truncated')
+        rest = decompressor.unused_data
+        if not rest:
+            return bytes(output)
+
+
+def parse_payload(data):
+    """Return the delivery's JSON object; anything else is a :class:`WebhookPayloadError`."""
+    try:
+        payload = json.loads(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise WebhookPayloadError('the body is not JSON') from None
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError('the body is not a JSON object')
+    return payload
+
+
+def event_from_url(segment):
+    """``connection-synced``, ``connection_synced``, ``CONNECTION_SYNCED`` -> ``CONNECTION_SYNCED``;
+    None for anything that cannot be an event name."""
+    name = (segment or '').strip().replace('-', '_').upper()
+    return name if _EVENT_NAME.match(name) else None
+
+
+def infer_event(payload):
+    """The event of a delivery posted to the URL without an event name, from its shape:
+
+    - ``{user, connection}``: CONNECTION_SYNCED (ACCOUNTS_FETCHED has the same shape, its
+      accounts without transactions: handling it alike is harmless);
+    - a BankAccount object with ``transactions``: ACCOUNT_SYNCED;
+    - a bare Connection object (``id_user`` and ``id_connector``/``connector_uuid``):
+      CONNECTION_DELETED, the only event sending one;
+    - anything else, None. A User object is USER_CREATED or USER_DELETED alike: USER_DELETED
+      is only believed on its own URL (``.../user_deleted``).
+    """
+    if isinstance(payload.get('connection'), dict):
+        return CONNECTION_SYNCED
+    if 'id_connection' in payload and isinstance(payload.get('transactions'), list):
+        return ACCOUNT_SYNCED
+    if 'id_user' in payload and ('id_connector' in payload or 'connector_uuid' in payload) \
+            and 'id_connection' not in payload:
+        return CONNECTION_DELETED
+    return None
+
+
+def powens_user_id(event, payload):
+    """The Powens user a delivery belongs to (``user.id``, top-level ``id_user``,
+    ``connection.id_user``, or a User object's ``id``); None when absent or contradictory."""
+    candidates = []
+    user = payload.get('user')
+    if isinstance(user, dict):
+        candidates.append(user.get('id'))
+    if event in USER_EVENTS or (event is None and is_user_object(payload)):
+        candidates.append(payload.get('id'))
+    candidates.append(payload.get('id_user'))
+    connection = payload.get('connection')
+    if isinstance(connection, dict):
+        candidates.append(connection.get('id_user'))
+    found = {value for value in map(as_id, candidates) if value}
+    return found.pop() if len(found) == 1 else None
+
+
+def is_user_object(payload):
+    """A User object (USER_CREATED, USER_DELETED): its ``id`` is the user's."""
+    return 'signin' in payload and not {'id_user', 'id_connection', 'connection'} & set(payload)
+
+
+def as_id(value):
+    """A Powens integer identifier (int or digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) or None
+    return None
