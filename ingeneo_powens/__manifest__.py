@@ -19,6 +19,7 @@ ever typed into Powens' webview.
         "security/ingeneo_powens_rules.xml",
         "data/ir_cron.xml",
         "data/mail_activity_type_data.xml",
+        "views/account_bank_statement_line_views.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",

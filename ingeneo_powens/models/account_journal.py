@@ -160,6 +160,21 @@ class AccountJournal(models.Model):
             self.env._("Is my bank compatible?"), "powens.connector.search",
             {"default_company_id": self.company_id.id})
 
+    def action_powens_open_lines(self):
+        """The bank's movements, the ones the bank deleted after import first in mind."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Movements of %(bank)s", bank=self.name),
+            "res_model": "account.bank.statement.line",
+            "view_mode": "list,form",
+            "views": [(self.env.ref("ingeneo_powens.account_bank_statement_line_view_list_powens").id, "list"),
+                      (self.env.ref("ingeneo_powens.account_bank_statement_line_view_form_powens").id, "form")],
+            "search_view_id": self.env.ref("ingeneo_powens.account_bank_statement_line_view_search_powens").id,
+            "domain": [("journal_id", "=", self.id)],
+            "context": {"create": False},
+        }
+
     def action_powens_sync(self):
         """"Synchronise now": the same retrieval as the scheduled one, with the user present
         (Powens may then ask the bank for a strong authentication)."""
@@ -253,6 +268,11 @@ class AccountJournal(models.Model):
         finally:
             self.powens_sync_started_at = False
         self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
+        if counts.get("deleted"):
+            self.message_post(body=self.env._(
+                "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
+                "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
+                count=counts["deleted"]))
         return counts
 
     def _powens_refresh_connection(self, psu_requested):

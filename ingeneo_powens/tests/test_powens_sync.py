@@ -124,6 +124,11 @@ class TestPowensSync(PowensSandboxMixin, TransactionCase):
         self.assertTrue(line.exists())
         self.assertTrue(line.powens_deleted_at)
         self.assertEqual(log.deleted_count, 1)
+        self.assertIn("no longer listed by the bank", self.bank.message_ids[0].body)
+        action = self.bank.with_user(self.setup_user).action_powens_open_lines()
+        deleted = self.env[action["res_model"]].with_user(self.setup_user).search(
+            action["domain"] + [("powens_deleted_at", "!=", False)])
+        self.assertEqual(deleted, line)
 
     def test_failure_between_pages_loses_nothing_and_keeps_the_cursor(self):
         self.add_movements(30)
