@@ -9,18 +9,27 @@ from ..powens import PowensRateLimited
 from .common import PowensSandboxMixin
 
 
-@tagged("post_install", "-at_install")
-class TestPowensSync(PowensSandboxMixin, TransactionCase):
-    """Retrieval against the sandbox: every booked movement exactly once, to the cent."""
+class ConnectedBankCase(PowensSandboxMixin, TransactionCase):
+    """A bank connected to one account of the sandbox, connected by the holder of the right."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # Today's movements only (a few dozen): Odoo books about 70 statement lines a second
         # here, and each case adds the movements it needs.
-        connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
-        cls.account = connection.account_ids
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.connection.connected_by_id = cls.setup_user
+        cls.account = cls.connection.account_ids
         cls.bank._powens_link_account(cls.account)
+
+
+@tagged("post_install", "-at_install")
+class TestPowensSync(ConnectedBankCase):
+    """Retrieval against the sandbox: every booked movement exactly once, to the cent."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.client = cls.company._powens_client()
 
     def sync(self):
@@ -168,17 +177,9 @@ class TestPowensSync(PowensSandboxMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPowensConnectionStates(PowensSandboxMixin, TransactionCase):
+class TestPowensConnectionStates(ConnectedBankCase):
     """Powens' connection states drive the bank's status and remind, once, the person who
     connected it; temporary problems stay visible without reminding anyone."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
-        connection.connected_by_id = cls.setup_user
-        cls.bank._powens_link_account(connection.account_ids)
-        cls.connection = connection
 
     def set_state(self, state, message=None):
         self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/state",
@@ -224,14 +225,8 @@ class TestPowensConnectionStates(PowensSandboxMixin, TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPowensScheduledRetrieval(PowensSandboxMixin, TransactionCase):
+class TestPowensScheduledRetrieval(ConnectedBankCase):
     """The cron itself, and two workers meeting on the same bank."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
-        cls.bank._powens_link_account(connection.account_ids)
 
     def test_cron_retrieves_every_connected_bank(self):
         self.sandbox.control(
