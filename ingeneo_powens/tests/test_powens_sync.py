@@ -160,6 +160,28 @@ class TestPowensSync(ConnectedBankCase):
         self.sync()
         self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
 
+    def test_every_transient_fault_between_pages_is_retried_without_loss_or_double(self):
+        """Powens failing once in the middle of paging (5xx, truncated JSON, dropped
+        connection): the client retries the page and the pull ends with every movement once.
+        (Timeouts are the client's own tests: Odoo's client waits 30 s before giving up.)"""
+        self.add_movements(25)
+        for kind in ("500", "503", "malformed", "drop"):
+            with self.subTest(kind=kind):
+                self.account.sudo().last_update_cursor = False
+                self.lines().unlink()
+                injected = []
+
+                def fault_after_first_page(_count, kind=kind, injected=injected):
+                    if not injected:
+                        injected.append(self.sandbox.control(
+                            "POST", "/_sandbox/faults", {"kind": kind, "path": "/transactions"}))
+
+                self.account._pull_into(self.bank, fault_after_first_page, page_size=10)
+                self.assertTrue(injected)
+                self.assertFalse(self.sandbox.control("GET", "/_sandbox/faults"), "the fault was met")
+                self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")),
+                                 sorted(self.booked_at_powens()))
+
     def test_scheduled_retrieval_never_asks_for_strong_authentication(self):
         self.sandbox.control("DELETE", "/_sandbox/calls")
         self.bank.powens_connection_id.last_update = False  # stale: the cron asks Powens to sync
