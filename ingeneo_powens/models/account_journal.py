@@ -198,10 +198,7 @@ class AccountJournal(models.Model):
     def _cron_powens_sync(self):
         """Retrieve the movements of every connected bank, each in its own company and
         transaction; several workers or servers share the banks through the claim."""
-        candidates = self.sudo().search([
-            ("powens_account_id", "!=", False),
-            ("powens_state", "in", ("waiting", "connected", "error")),
-        ])
+        candidates = self._powens_cron_candidates()
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(candidates))
         for journal in candidates:
@@ -212,6 +209,15 @@ class AccountJournal(models.Model):
                     "cron", commit_page=lambda count: cron._commit_progress())
             if cron._commit_progress(processed=1) <= 0:
                 break  # out of time: the next run goes on with the banks left
+
+    @api.model
+    def _powens_cron_candidates(self):
+        """Every bank fed by Powens, those waiting for an action too: the person may have
+        acted at the bank or in Powens' webview, and only a retrieval sees it."""
+        return self.sudo().search([
+            ("powens_account_id", "!=", False),
+            ("powens_state", "not in", ("not_connected", "disconnected")),
+        ])
 
     def _powens_claim(self):
         """Mark these banks as being retrieved, skipping those another worker holds (row

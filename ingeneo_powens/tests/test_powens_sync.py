@@ -221,6 +221,8 @@ class TestPowensConnectionStates(ConnectedBankCase):
         self.set_state("SCARequired", "Validez l'accès dans votre application bancaire")
         self.assertEqual(len(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required")), 1,
                          "no flood: one reminder while the action is pending")
+        self.assertIn(self.bank, self.env["account.journal"]._powens_cron_candidates(),
+                      "the cron keeps looking at a bank waiting for an action")
         self.set_state(None)
         self.assertIn(self.bank.powens_state, ("waiting", "connected"))
         self.assertFalse(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required"))
