@@ -45,7 +45,7 @@ def test_picker_search_and_test_bank_note_in_french(sandbox, sandbox_user):
 
 def test_connect_success_enables_only_ticked_accounts(sandbox, sandbox_user):
     browser = WebviewDriver(sandbox.webview_url)
-    page = connect(sandbox, sandbox_user, browser, account_types="checking,card")
+    connect(sandbox, sandbox_user, browser, account_types="checking,card")
     boxes = browser.checkboxes()
     assert len(boxes) == 3 and sum("disabled" in box for box in boxes) == 1, "savings not allowed by account_types"
     params = callback_params(browser.press("submit", account="0"))
