@@ -52,7 +52,7 @@ class AccountJournal(models.Model):
     powens_balance = fields.Monetary(
         related="powens_account_id.balance", string="Balance at the bank",
         currency_field="powens_balance_currency_id")
-    powens_balance_currency_id = fields.Many2one(related="powens_account_id.currency_id")
+    powens_balance_currency_id = fields.Many2one(related="powens_account_id.currency_id", string="Currency at the bank")
     powens_balance_difference = fields.Monetary(
         compute="_compute_powens_balance_difference", string="Difference with the journal",
         currency_field="powens_balance_currency_id",
