@@ -181,16 +181,21 @@ class AccountJournal(models.Model):
         self._powens_check_can_connect()
         connected = self.filtered("powens_account_id")
         claimed = connected._powens_claim()
-        new_lines = sum(journal._powens_sync("manual", commit_page=lambda count: None).get("new", 0)
-                        for journal in claimed)
-        if connected - claimed:
+        for journal in claimed:
+            journal._powens_sync("manual", commit_page=lambda count: None)
+        logs = self.env["powens.sync.log"].sudo().search(
+            [("journal_id", "in", claimed.ids)], order="id desc", limit=len(claimed))
+        failed = logs.filtered("error")
+        if failed:
+            message = self.env._("The retrieval failed: %(error)s", error="; ".join(failed.mapped("error")))
+        elif connected - claimed:
             message = self.env._("A retrieval of this bank is already running: its movements will appear shortly.")
         else:
-            message = self.env._("%(count)s new movement(s) imported.", count=new_lines)
+            message = self.env._("%(count)s new movement(s) imported.", count=sum(logs.mapped("new_count")))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": "info", "sticky": False,
+            "params": {"message": message, "type": "warning" if failed else "info", "sticky": bool(failed),
                        "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
         }
 

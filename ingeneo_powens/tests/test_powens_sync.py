@@ -182,6 +182,18 @@ class TestPowensSync(ConnectedBankCase):
                 self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")),
                                  sorted(self.booked_at_powens()))
 
+    def test_synchronise_now_says_what_it_did_or_why_it_failed(self):
+        self.sync()
+        self.add_movements(3)
+        action = self.bank.with_user(self.setup_user).action_powens_sync()
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("3 new", action["params"]["message"])
+        self.sandbox.control("POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/connections"})
+        action = self.bank.with_user(self.setup_user).action_powens_sync()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("rate limit", action["params"]["message"])
+        self.assertFalse(self.bank.powens_sync_started_at, "a failed retrieval releases the bank")
+
     def test_scheduled_retrieval_never_asks_for_strong_authentication(self):
         self.sandbox.control("DELETE", "/_sandbox/calls")
         self.bank.powens_connection_id.last_update = False  # stale: the cron asks Powens to sync
