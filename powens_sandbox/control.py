@@ -57,15 +57,16 @@ def add_transactions(sandbox, request, id_account):
     return {"ids": [row["id"] for row in rows]}
 
 
-def existing_transaction(sandbox, id_transaction) -> dict:
-    tx = sandbox.store.transactions.get(id_transaction)
-    if tx is None:
-        raise not_found("Transaction")
-    return tx
+def existing(table: dict, key, what: str) -> dict:
+    """The row ``key`` of a store table, or the API's 404 naming ``what``."""
+    row = table.get(key)
+    if row is None:
+        raise not_found(what)
+    return row
 
 
 def book_transaction(sandbox, request, id_transaction):
-    tx = existing_transaction(sandbox, id_transaction)
+    tx = existing(sandbox.store.transactions, id_transaction, "Transaction")
     if not tx["coming"] or tx["deleted"] is not None:
         raise ApiError(409, "invalidValue", "Only a pending (coming), non-deleted transaction can be booked")
     booked = sandbox.engine.book(tx, keep_id=truthy(request_body(request).get("keep_id", False)))
@@ -73,20 +74,13 @@ def book_transaction(sandbox, request, id_transaction):
 
 
 def delete_transaction(sandbox, request, id_transaction):
-    tx = existing_transaction(sandbox, id_transaction)
+    tx = existing(sandbox.store.transactions, id_transaction, "Transaction")
     sandbox.engine.mark_deleted(tx)
     return {"id": tx["id"], "deleted": tx["deleted"]}
 
 
-def existing_connection(sandbox, id_connection) -> dict:
-    conn = sandbox.store.connections.get(id_connection)
-    if conn is None:
-        raise not_found("Connection")
-    return conn
-
-
 def set_connection_state(sandbox, request, id_connection):
-    conn = existing_connection(sandbox, id_connection)
+    conn = existing(sandbox.store.connections, id_connection, "Connection")
     body = request_body(request)
     if "state" not in body:
         raise missing_parameter("state")
@@ -96,7 +90,7 @@ def set_connection_state(sandbox, request, id_connection):
 
 def sync_connection(sandbox, request, id_connection):
     """A background (unattended) sync: psu_requested=false, so a lapsed consent is not renewed."""
-    conn = existing_connection(sandbox, id_connection)
+    conn = existing(sandbox.store.connections, id_connection, "Connection")
     sandbox.engine.sync(conn, psu_requested=False)
     return serializers.connection(sandbox.store, conn, {"sources"})
 

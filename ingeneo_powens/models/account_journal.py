@@ -26,6 +26,9 @@ CONSENT_REMINDER_DELAY = timedelta(days=7)
 ACTION_REQUIRED_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_action_required"
 CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
 
+# Connection state groups in which nothing can be retrieved until someone acts.
+BLOCKING_STATE_GROUPS = ("user_action", "error")
+
 # Connection state groups (powens.values.connection_state_group) -> the bank's status.
 STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "connected", "error": "error"}
 
@@ -250,10 +253,11 @@ class AccountJournal(models.Model):
         journal = self.sudo()
 
         def retrieve():
-            journal._powens_refresh_connection(psu_requested=trigger == "manual")
-            if journal.powens_connection_id.state_group in ("user_action", "error"):
+            client = journal.company_id._powens_client()
+            journal._powens_refresh_connection(client, psu_requested=trigger == "manual")
+            if journal.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
                 return {}
-            counts = journal.powens_account_id._pull_into(journal, commit_page)
+            counts = journal.powens_account_id._pull_into(journal, commit_page, client=client)
             journal.powens_last_sync_at = fields.Datetime.now()
             journal._powens_apply_connection_state()
             return counts
@@ -269,7 +273,7 @@ class AccountJournal(models.Model):
         counts, error = {}, False
         try:
             counts = retrieve()
-            if self.powens_connection_id.state_group in ("user_action", "error"):
+            if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
                 error = self.powens_message or self.powens_connection_id.powens_state
         except PowensError as powens_error:
             # What was imported stays: every page is applied whole, and the cursor did not
@@ -286,11 +290,10 @@ class AccountJournal(models.Model):
                 count=counts["deleted"]))
         return counts
 
-    def _powens_refresh_connection(self, psu_requested):
+    def _powens_refresh_connection(self, client, psu_requested):
         """Read the connection's state at Powens, asking Powens to sync it with the bank first
         when the user asked for it or when Powens' own data is getting old."""
         connection = self.powens_connection_id
-        client = self.company_id._powens_client()
         stale = not connection.last_update or connection.last_update < fields.Datetime.now() - FORCED_SYNC_AGE
         if psu_requested or stale:
             data = client.sync_connection(connection.powens_id, psu_requested=psu_requested)

@@ -75,14 +75,15 @@ class PowensAccount(models.Model):
             accounts |= account
         return accounts
 
-    def _pull_into(self, journal, commit_page, page_size=1000):
+    def _pull_into(self, journal, commit_page, page_size=1000, client=None):
         """Import every transaction of this account changed since the cursor (the whole
         history from the company's start date the first time) into ``journal``, one page
         at a time; ``commit_page(count)`` runs after each page. The cursor moves at the end
         only: an interrupted pull starts again from the same point, and the lines it had
-        already imported are recognised. Powens serves at most 1000 per page."""
+        already imported are recognised. Powens serves at most 1000 per page; ``client``
+        is the retrieval's own, when it has one already."""
         self.ensure_one()
-        client = self.company_id._powens_client()
+        client = client or self.company_id._powens_client()
         started_at = fields.Datetime.now()
         if self.last_update_cursor:
             filters = {"last_update": self.last_update_cursor - CURSOR_OVERLAP}

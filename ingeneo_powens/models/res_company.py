@@ -163,8 +163,14 @@ class ResCompany(models.Model):
         ciphertext = self.sudo()[encrypted_field]
         if not ciphertext:
             return False
+        return self._powens_unseal(ciphertext)
+
+    def _powens_unseal(self, ciphertext, *, rotate=False):
+        """Decrypt ``ciphertext`` (or encrypt it again under the first key, ``rotate``); a
+        key that cannot open it is a clear error for the user."""
+        box = self._powens_secret_box()
         try:
-            return self._powens_secret_box().decrypt(ciphertext)
+            return box.rotate(ciphertext) if rotate else box.decrypt(ciphertext)
         except DecryptionError as error:
             raise UserError(self.env._("%(reason)s.", reason=error)) from None
 
@@ -178,14 +184,10 @@ class ResCompany(models.Model):
         After a key rotation (``powens_encryption_key = NEW,OLD``), run it once, e.g. from
         ``bin/odoo shell``: ``env['res.company'].search([])._powens_rotate_secrets()``; the old
         key can then leave the configuration."""
-        box = self._powens_secret_box()
         for company in self.sudo():
             for encrypted_field in (*SECRET_INPUTS.values(), "powens_user_token_encrypted"):
                 if company[encrypted_field]:
-                    try:
-                        company[encrypted_field] = box.rotate(company[encrypted_field])
-                    except DecryptionError as error:
-                        raise UserError(self.env._("%(reason)s.", reason=error)) from None
+                    company[encrypted_field] = company._powens_unseal(company[encrypted_field], rotate=True)
 
     # --- Powens client --------------------------------------------------------------------
 
