@@ -1,9 +1,10 @@
 """Runs the sandbox on werkzeug's threaded server with a background ticker, quiet logs and clean Ctrl-C."""
+import email.utils
 import logging
 import signal
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Sandbox
 from .config import SandboxConfig
@@ -16,11 +17,22 @@ def stop_on_signal(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
+def request_handler_on(clock):
+    """Request handler whose Date header tells the sandbox clock, as Powens' tells its own."""
+
+    class SandboxRequestHandler(WSGIRequestHandler):
+        def date_time_string(self, timestamp=None):
+            return email.utils.format_datetime(clock.now_utc(), usegmt=True)
+
+    return SandboxRequestHandler
+
+
 def run(config: SandboxConfig) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.INFO if config.verbose else logging.WARNING)
     sandbox = Sandbox(config)
-    server = make_server(config.host, config.port, sandbox, threaded=True)
+    server = make_server(config.host, config.port, sandbox, threaded=True,
+                         request_handler=request_handler_on(sandbox.clock))
     stop = threading.Event()
 
     def tick_forever():

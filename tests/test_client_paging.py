@@ -1,10 +1,12 @@
 """Transaction paging over 10,000 rows: one call per page, each row once, flat memory."""
+import datetime
 import gc
 import tracemalloc
 
 import pytest
 
 from powens.client import PowensClient
+from powens.values import parse_datetime
 from test_client_api import create_connection
 
 ROWS = 10_000
@@ -66,3 +68,18 @@ def test_memory_stays_flat_while_iterating(big_account):
     assert count == len(held) == 10_000
     # One page (plus its raw text) at a time: far below the ten pages held together.
     assert streaming_peak < holding_all / 4, (streaming_peak, holding_all)
+
+
+def test_each_page_tells_when_powens_served_it(sandbox):
+    """The served time comes from Powens' Date header (its clock, not ours): the next
+    incremental pull starts from there. An empty listing still yields one page to tell it."""
+    client = PowensClient(sandbox.api_url,
+                          token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
+    connection = create_connection(sandbox, client, accounts=1, months=0)
+    account_id = connection['accounts'][0]['id']
+    sandbox.control('POST', '/_sandbox/clock', json={'advance_seconds': 3 * 86400})
+    powens_now = parse_datetime(sandbox.control('GET', '/_sandbox/clock')['now'])
+    pages = list(client.iter_transaction_pages(account_id, last_update=powens_now))
+    assert [len(page) for page in pages] == [0]
+    assert abs(pages[0].served_at - powens_now) < datetime.timedelta(seconds=5)
+    assert abs(client.served_at - powens_now) < datetime.timedelta(seconds=5)

@@ -13,6 +13,7 @@ from powens.values import (
     connection_state_group,
     format_date_filter,
     format_datetime,
+    naive_utc,
     normalize_transaction_type,
     parse_amount,
     parse_date,
@@ -54,6 +55,23 @@ def test_cursor_formats_back_to_paris_time():
     assert format_datetime(instant) == '2021-10-20 19:00:00'
     assert format_datetime(instant.replace(tzinfo=None)) == '2021-10-20 19:00:00'
     assert format_datetime(parse_datetime('2025-03-30 03:30:00')) == '2025-03-30 03:30:00'
+
+
+def test_cursor_in_the_hour_paris_lives_twice_is_never_read_too_late():
+    # 26 October 2025: Paris goes from 03:00 summer time back to 02:00 winter time.
+    first_time = datetime.datetime(2025, 10, 26, 0, 30, tzinfo=UTC)   # 02:30 summer time
+    second_time = datetime.datetime(2025, 10, 26, 1, 30, tzinfo=UTC)  # 02:30 winter time
+    assert format_datetime(first_time) == '2025-10-26 01:30:00'
+    assert format_datetime(second_time) == '2025-10-26 02:30:00'
+    for instant in (first_time, second_time):
+        text = format_datetime(instant)
+        readings = {parse_datetime(text).replace(fold=fold).astimezone(UTC) for fold in (0, 1)}
+        assert max(readings) <= instant, text
+
+
+def test_naive_utc_is_odoos_storage_form():
+    assert naive_utc(parse_datetime('2021-10-20 19:00:00')) == datetime.datetime(2021, 10, 20, 17, 0)
+    assert naive_utc(None) is False
 
 
 def test_dates_stay_dates():

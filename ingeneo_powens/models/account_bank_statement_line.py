@@ -3,7 +3,6 @@ import logging
 from odoo import api, fields, models
 
 from ..powens.mapping import TransactionRejected, map_transaction
-from .powens_connection import naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -29,10 +28,9 @@ class AccountBankStatementLine(models.Model):
     def _powens_import_page(self, journal, payloads):
         """Apply one page of Powens transactions to ``journal``: booked movements become
         statement lines, pending ones wait aside, deletions are flagged. Idempotent: a page
-        read twice (cursor overlap, webhook and pull) changes nothing the second time.
+        read twice (cursor margin, webhook and pull) changes nothing the second time.
 
-        Returns the counts of the page, for the synchronisation log, and the newest
-        change time it holds (naive UTC), for the retrieval cursor."""
+        Returns the counts of the page, for the synchronisation log."""
         currency = journal.currency_id or journal.company_id.currency_id
         counts = dict.fromkeys(("new", "pending", "booked_pending", "deleted", "rejected", "known"), 0)
         movements = {}
@@ -47,8 +45,7 @@ class AccountBankStatementLine(models.Model):
                 continue
             movements[movement.powens_id] = movement  # the last state of a movement wins
         if not movements:
-            return counts, None
-        changes = [naive_utc(movement.last_update) for movement in movements.values() if movement.last_update]
+            return counts
         lines = self._powens_lines_by_id(journal, movements)
         pending = self.env["powens.pending.transaction"]._by_powens_id(journal, movements)
         to_create = []
@@ -74,7 +71,7 @@ class AccountBankStatementLine(models.Model):
         if to_create:
             self.sudo().with_company(journal.company_id).create(to_create)
             counts["new"] += len(to_create)
-        return counts, max(changes, default=None)
+        return counts
 
     @api.model
     def _powens_lines_by_id(self, journal, movements):

@@ -3,12 +3,13 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..powens.values import parse_amount
+from ..powens.values import naive_utc, parse_amount
 
-# Changes are asked for from a little before the last one imported: Powens may stamp a change
-# with a time earlier than one already served (parallel writers, clock skew), and a movement
-# read twice costs one dictionary lookup, while a movement skipped is a line lost.
-CURSOR_OVERLAP = timedelta(hours=1)
+# A pull that began when Powens' clock read T has seen every change stamped before T, but for
+# the changes Powens' parallel writers stamped just before T and committed just after: the
+# cursor stays this margin behind T. It also absorbs a skew of our clock when Powens' answer
+# carries no Date header. A movement read twice costs one lookup; one skipped is a line lost.
+CURSOR_MARGIN = timedelta(minutes=15)
 
 
 class PowensAccount(models.Model):
@@ -81,27 +82,28 @@ class PowensAccount(models.Model):
         at a time; ``commit_page(count)`` runs after each page. The cursor moves at the end
         only: an interrupted pull starts again from the same point, and the lines it had
         already imported are recognised. Powens serves at most 1000 per page; ``client``
-        is the retrieval's own, when it has one already."""
+        is the retrieval's own, when it has one already.
+
+        The cost of a pull grows with what changed since the last one, not with the
+        history: the next pull starts from when this one began (by Powens' clock)."""
         self.ensure_one()
         client = client or self.company_id._powens_client()
         started_at = fields.Datetime.now()
         if self.last_update_cursor:
-            filters = {"last_update": self.last_update_cursor - CURSOR_OVERLAP}
+            filters = {"last_update": self.last_update_cursor}
         else:
             filters = {"min_date": self.company_id._powens_history_start()}
         totals = dict.fromkeys(("new", "pending", "booked_pending", "deleted", "rejected", "known"), 0)
-        newest_change = None
+        served_at = None
         lines = self.env["account.bank.statement.line"]
         pages = client.iter_transaction_pages(self.powens_id, include_deleted=True, limit=page_size, **filters)
         for page in pages:
-            counts, page_newest = lines._powens_import_page(journal, page)
-            for key, count in counts.items():
+            served_at = served_at or naive_utc(page.served_at) or started_at
+            for key, count in lines._powens_import_page(journal, page).items():
                 totals[key] += count
-            if page_newest and (newest_change is None or page_newest > newest_change):
-                newest_change = page_newest
             commit_page(len(page))
-        self.sudo().last_update_cursor = max(
-            filter(None, (self.last_update_cursor, newest_change)), default=started_at)
+        pulled_up_to = (served_at or started_at) - CURSOR_MARGIN
+        self.sudo().last_update_cursor = max(filter(None, (self.last_update_cursor, pulled_up_to)))
         return totals
 
     def _currency_from_powens(self, currency):

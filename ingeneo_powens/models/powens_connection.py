@@ -1,8 +1,6 @@
-from datetime import timezone
-
 from odoo import api, fields, models
 
-from ..powens.values import connection_state, connection_state_group, parse_datetime
+from ..powens.values import connection_state, connection_state_group, naive_utc, parse_datetime
 
 
 class PowensConnection(models.Model):
@@ -76,9 +74,3 @@ def _consent_expiry(data):
     expiries = [expiry for expiry in expiries if expiry]
     return min(expiries) if expiries else parse_datetime(data.get("expire"))
 
-
-def naive_utc(moment):
-    """Odoo stores datetimes as naive UTC."""
-    if not moment:
-        return False
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)

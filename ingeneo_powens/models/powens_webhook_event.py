@@ -8,7 +8,7 @@ from odoo.tools import SQL
 from .. import const
 from ..powens import WebhookSignatureError, webhooks
 from ..powens.signature import verify_webhook_signature
-from .powens_connection import naive_utc
+from ..powens.values import naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class PowensWebhookEvent(models.Model):
         def import_delivered():
             counts = {}
             if transactions:
-                counts, _newest = self.env["account.bank.statement.line"]._powens_import_page(journal, transactions)
+                counts = self.env["account.bank.statement.line"]._powens_import_page(journal, transactions)
                 journal.powens_last_sync_at = fields.Datetime.now()
             journal._powens_apply_connection_state()
             return counts

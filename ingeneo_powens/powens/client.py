@@ -49,6 +49,16 @@ _NETWORK_FAILURES = (requests.ConnectionError, requests.Timeout,
                      requests.exceptions.ChunkedEncodingError)
 
 
+class TransactionPage(list):
+    """One page of transactions, with the instant Powens served it (its clock, aware UTC,
+    from the answer's Date header; None when absent): an incremental pull that started
+    there has seen every change stamped before it."""
+
+    def __init__(self, transactions, served_at):
+        super().__init__(transactions)
+        self.served_at = served_at
+
+
 class PowensClient:
     """Client of one Powens domain, optionally bound to one user's permanent token.
 
@@ -79,6 +89,7 @@ class PowensClient:
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
         self.sleep = sleep
+        self.served_at = None  # Powens' clock at its latest answer, see TransactionPage
 
     def __repr__(self):
         return f'<PowensClient {self.api_url} client_id={self.client_id}>'
@@ -225,7 +236,8 @@ class PowensClient:
     def iter_transaction_pages(self, account_id=None, *, last_update=None, min_date=None,
                                max_date=None, date_filter=None, include_deleted=True,
                                limit=const.TRANSACTIONS_MAX_LIMIT):
-        """Yield the transactions one page (a list) at a time, following ``_links.next``.
+        """Yield the transactions one :class:`TransactionPage` at a time, following
+        ``_links.next``; the first page may be empty.
 
         Only one page is held at a time, so memory stays flat whatever the number of pages;
         a caller that commits per page can move its cursor page by page.
@@ -262,13 +274,14 @@ class PowensClient:
             transactions = body.get('transactions') if isinstance(body, dict) else None
             if not isinstance(transactions, list):
                 raise PowensBadResponse('Powens transaction page without a transactions list')
-            if not transactions:
-                return
-            first_id = transactions[0].get('id') if isinstance(transactions[0], dict) else None
+            first_id = transactions[0].get('id') if transactions and isinstance(transactions[0], dict) else None
             if first_id is not None and first_id == previous_first_id:
                 raise PowensBadResponse('Powens returned the same transaction page twice')
             previous_first_id = first_id
-            yield transactions
+            # Even an empty page is yielded: it still tells when Powens answered.
+            yield TransactionPage(transactions, self.served_at)
+            if not transactions:
+                return
             if '_links' in body:
                 url = _next_link(body)
             elif len(transactions) < limit:
@@ -324,7 +337,9 @@ class PowensClient:
             else:
                 _log_response(method, url, response, time.monotonic() - started)
                 try:
-                    return _decode(response)
+                    body = _decode(response)
+                    self.served_at = parse_http_date(response.headers.get('Date'))
+                    return body
                 except PowensRateLimited as exc:
                     error, retryable = exc, True
                 except (PowensServerError, PowensBadResponse) as exc:
@@ -391,14 +406,24 @@ def parse_retry_after(value, *, now=None):
     value = value.strip()
     if value.isdigit():
         return float(value)
+    moment = parse_http_date(value)
+    if moment is None:
+        return None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def parse_http_date(value):
+    """Return an HTTP date header as an aware UTC datetime, None if absent or unreadable."""
+    if not value:
+        return None
     try:
-        moment = email.utils.parsedate_to_datetime(value)
+        moment = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return max(0.0, (moment - now).total_seconds())
+    return moment.astimezone(datetime.timezone.utc)
 
 
 def _connection_error(exc):

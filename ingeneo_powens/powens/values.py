@@ -71,15 +71,27 @@ def parse_datetime(value, *, default_tz=POWENS_TZ):
     return parsed
 
 
+def naive_utc(moment):
+    """Return an aware datetime as naive UTC, Odoo's way of storing datetimes (False if empty)."""
+    if not moment:
+        return False
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def format_datetime(value):
-    """Format an instant the way Powens filters expect it (``last_update``): Paris local time.
+    """Format the lower bound of a Powens filter (``last_update``): Paris local time.
 
     A naive datetime is taken as UTC, Odoo's convention for stored datetimes. In the autumn
-    hour that Paris lives twice the text is ambiguous; callers overlap their cursor anyway.
+    hour that Paris lives twice, the first time through is written an hour earlier: Powens
+    may read the text as either time, and a lower bound read too late loses changes, while
+    one read too early only re-reads some.
     """
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(POWENS_TZ).strftime(const.DATETIME_FORMAT)
+    local = value.astimezone(POWENS_TZ)
+    if not local.fold and local.replace(fold=1).utcoffset() != local.utcoffset():
+        local -= datetime.timedelta(hours=1)
+    return local.strftime(const.DATETIME_FORMAT)
 
 
 def format_date_filter(value):

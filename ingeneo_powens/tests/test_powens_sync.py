@@ -1,11 +1,15 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import fields, sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, tagged
 
+from ..models.account_bank_statement_line import AccountBankStatementLine
+from ..models.powens_account import CURSOR_MARGIN
 from ..powens import PowensRateLimited
+from ..powens.values import naive_utc, parse_datetime
 from .common import PowensSandboxMixin
 
 
@@ -75,6 +79,50 @@ class TestPowensSync(ConnectedBankCase):
         again = self.sync()
         self.assertEqual(again.new_count, 0)
         self.assertEqual(len(self.lines()), len(expected), "a second retrieval duplicates nothing")
+
+    def powens_now(self):
+        """The sandbox clock (Powens' own), naive UTC as Odoo stores datetimes."""
+        return naive_utc(parse_datetime(self.sandbox.control("GET", "/_sandbox/clock")["now"]))
+
+    def advance_powens_clock(self, seconds):
+        self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": seconds})
+        self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -seconds})
+
+    def movements_read(self):
+        """Run a scheduled retrieval (no new sync at the bank: Powens' data is fresh) and
+        return how many movements Powens served to it."""
+        served = []
+        original = AccountBankStatementLine._powens_import_page
+
+        def count_page(lines, journal, payloads):
+            served.append(len(payloads))
+            return original(lines, journal, payloads)
+
+        with patch.object(AccountBankStatementLine, "_powens_import_page", count_page):
+            self.bank._powens_sync("cron", commit_page=lambda count: None)
+        return sum(served)
+
+    def test_cursor_follows_powens_clock_so_a_settled_history_is_read_once(self):
+        self.add_movements(20)
+        self.assertGreaterEqual(self.movements_read(), 20)
+        self.assertAlmostEqual(self.account.last_update_cursor, self.powens_now() - CURSOR_MARGIN,
+                               delta=timedelta(seconds=5))
+        self.advance_powens_clock(3600)  # the next hourly retrieval
+        self.movements_read()  # may still re-read what changed within the margin
+        self.advance_powens_clock(3600)
+        self.assertEqual(self.movements_read(), 0, "a quiet hour costs nothing, whatever the history")
+        self.add_movements(3)
+        self.assertEqual(self.movements_read(), 3)
+
+    def test_change_stamped_before_a_pull_but_committed_after_it_is_not_lost(self):
+        """Powens' parallel writers: a change stamped a few minutes before our pull began
+        appears only after it. The cursor's margin still catches it."""
+        self.sync()
+        self.advance_powens_clock(-CURSOR_MARGIN.total_seconds() / 2)
+        late = self.add_movements(1)
+        self.advance_powens_clock(CURSOR_MARGIN.total_seconds() / 2)
+        self.sync()
+        self.assertIn(str(late[0]), self.lines().mapped("powens_transaction_id"))
 
     def test_lines_carry_the_bank_data(self):
         self.sync()
@@ -155,7 +203,7 @@ class TestPowensSync(ConnectedBankCase):
         else:
             self.fail("the injected rate limit did not stop the pull")
         self.assertFalse(self.account.last_update_cursor, "the cursor moves only after a whole pull")
-        self.assertEqual(len(self.lines()), 10, "the first page stays imported")
+        self.assertEqual(len(self.lines()) + len(self.pending()), 10, "the first page stays imported")
         self.sandbox.control("DELETE", "/_sandbox/faults")
         self.sync()
         self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
