@@ -13,7 +13,7 @@ if str(PROJECT_ROOT) not in sys.path:
 from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of  # noqa: E402
 from powens_sandbox.launcher import start_sandbox  # noqa: E402
 
-__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "query_of"]
+__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "query_of", "start_sandbox"]
 
 
 class PowensSandboxMixin:

@@ -1,0 +1,44 @@
+import math
+from decimal import Decimal
+
+from odoo.tests import tagged
+
+from .test_powens_sync import ConnectedBankCase
+
+HISTORY = 10_000
+PAGE = 1000
+
+
+@tagged("post_install", "-at_install")
+class TestFirstSyncOfALargeHistory(ConnectedBankCase):
+    """A bank connected with years of history: 10,000 movements in one first retrieval,
+    ten pages of Powens' largest size. The slowest test of the suite (Odoo books about 40
+    to 70 statement lines a second here): it is the size accountants bring."""
+
+    def test_ten_thousand_movements_arrive_once_exact_to_the_cent(self):
+        client = self.company._powens_client()
+        listed = sum(1 for _ in client.iter_transactions(self.account.powens_id))
+        self.sandbox.control("POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions",
+                             {"count": HISTORY - listed})
+        booked = {
+            str(item["id"]): Decimal(str(item["value"]))
+            for item in client.iter_transactions(self.account.powens_id, include_deleted=False)
+            if not item["coming"]
+        }
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+
+        lines = self.env["account.bank.statement.line"].search_fetch(
+            [("journal_id", "=", self.bank.id)], ["powens_transaction_id", "amount"])
+        imported = {line.powens_transaction_id: Decimal(str(line.amount)) for line in lines}
+        self.assertEqual(len(lines), len(imported), "no movement twice")
+        self.assertEqual(imported, booked, "every booked movement, to the cent")
+        self.assertEqual(sum(imported.values()), sum(booked.values()))
+        calls = self.sandbox.control("GET", "/_sandbox/calls")
+        pages = [call for call in calls if call["path"].endswith("/transactions")]
+        self.assertEqual(len(pages), math.ceil(HISTORY / PAGE), "one call per page of 1000")
+        self.assertLessEqual(len(calls) - len(pages), 3, "and a few calls about the connection")
+        log = self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)])
+        self.assertEqual((log.new_count, log.error), (len(booked), False))
+        self.assertTrue(self.account.last_update_cursor)
