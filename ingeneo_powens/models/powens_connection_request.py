@@ -102,6 +102,7 @@ class PowensConnectionRequest(models.Model):
             connection_request.write(delivery)
         else:
             open_request._close("cancelled", self.env._("Replaced by a request sent to %(user)s.", user=user.name))
+            open_request.flush_recordset(["state"])  # out of the unique index before the new one enters
             connection_request = self.sudo().create({
                 **delivery, "journal_id": journal.id, "company_id": journal.company_id.id, "invited_user_id": user.id})
             connection_request.message_subscribe(partner_ids=(self.env.user | user).partner_id.ids)
