@@ -43,9 +43,9 @@ class PowensConnectionRequest(models.Model):
     expires_at = fields.Datetime(string="Valid until", required=True, readonly=True)
     consent_id = fields.Many2one("powens.consent", string="Consent", readonly=True, ondelete="restrict")
     consent_text = fields.Text(compute="_compute_consent_text", string="What you agree to")
-    request_url = fields.Char(compute="_compute_request_url")
-    is_invited_user = fields.Boolean(compute="_compute_user_role")
-    can_manage = fields.Boolean(compute="_compute_user_role")
+    request_url = fields.Char(string="Link to the request", compute="_compute_request_url")
+    is_invited_user = fields.Boolean(string="Addressed to me", compute="_compute_user_role")
+    can_manage = fields.Boolean(string="Managed by me", compute="_compute_user_role")
 
     _one_open_request_per_bank = models.UniqueIndex(
         "(journal_id) WHERE state IN ('sent', 'opened', 'consented')",

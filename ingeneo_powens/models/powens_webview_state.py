@@ -30,7 +30,7 @@ class PowensWebviewState(models.Model):
         [("connect", "Connect"), ("reconnect", "Reconnect")], required=True, readonly=True)
     consent_id = fields.Many2one("powens.consent", readonly=True, ondelete="set null")
     request_id = fields.Many2one(
-        "powens.connection.request", readonly=True, ondelete="cascade",
+        "powens.connection.request", string="Connection request", readonly=True, ondelete="cascade",
         help="Set for a delegated connection: the request addressed to the user is what allows "
         "them, without the accounting-setup right, to connect this bank.")
     expires_at = fields.Datetime(required=True, readonly=True)
