@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime
 
 from ..const import REQUEST_OPEN_STATES, REQUEST_ROUTE, REQUEST_STATES, REQUEST_VALIDITY_DAYS, SETUP_GROUP
 
@@ -150,7 +151,7 @@ class PowensConnectionRequest(models.Model):
         if self.expires_at < fields.Datetime.now():
             raise UserError(self.env._(
                 "This connection request expired on %(date)s: ask %(requester)s to send it again.",
-                date=fields.Datetime.to_string(self.expires_at), requester=self.requester_id.name))
+                date=format_datetime(self.env, self.expires_at, dt_format="short"), requester=self.requester_id.name))
 
     def _mark_opened(self):
         """The invited user opened the request (from the e-mail or the inbox)."""
@@ -160,6 +161,8 @@ class PowensConnectionRequest(models.Model):
     def action_consent(self):
         """The invited user agrees to the text shown: recorded as in Option 1, with their name."""
         self._check_invited()
+        if self.state == "consented":
+            raise UserError(self.env._("You already gave your consent: click POWENS."))
         consent = self.env["powens.consent"]._record(self.journal_id, self.consent_text)
         now = fields.Datetime.now()
         self.sudo().write({

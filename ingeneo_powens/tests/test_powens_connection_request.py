@@ -166,6 +166,10 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
     def test_decline_tells_the_requester(self):
         connection_request = self.send_request()
         connection_request.with_user(self.manager).action_consent()
+        with self.assertRaises(UserError):
+            connection_request.with_user(self.manager).action_consent()
+        self.assertEqual(self.env["powens.consent"].search_count([("journal_id", "=", self.bank.id)]), 1,
+                         "one consent per request")
         connection_request.with_user(self.manager).action_decline()
         self.assertEqual(connection_request.state, "declined")
         self.assertTrue(connection_request.consent_id.revoked_at, "the consent given is withdrawn")
