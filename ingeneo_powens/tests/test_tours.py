@@ -48,3 +48,20 @@ class TestConnectionRequestTour(PowensSandboxMixin, HttpCase):
         self.assertEqual(self.bank.powens_state, "waiting")
         self.assertTrue(self.bank.powens_account_id.enabled)
         self.assertEqual(connection_request.consent_id.user_id, manager)
+
+
+@tagged("post_install", "-at_install")
+class TestSendConnectionRequestTour(PowensSandboxMixin, HttpCase):
+    """The accountant's side of Option 2: from the bank to the request sent."""
+
+    def test_send_the_request_from_the_bank(self):
+        company = {"company_id": self.company.id, "company_ids": [self.company.id]}
+        manager = new_test_user(
+            self.env, login="powens_manager", name="Gérante", email="gerante@example.com",
+            groups="base.group_user", **company)
+        new_test_user(self.env, login="powens_nomail", groups="base.group_user", **company).partner_id.email = False
+        self.start_tour(
+            f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
+            "ingeneo_powens_send_connection_request", login="powens_setup")
+        connection_request = self.env["powens.connection.request"].search([("journal_id", "=", self.bank.id)])
+        self.assertEqual((connection_request.invited_user_id, connection_request.state), (manager, "sent"))
