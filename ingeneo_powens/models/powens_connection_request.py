@@ -25,9 +25,9 @@ class PowensConnectionRequest(models.Model):
 
     journal_id = fields.Many2one("account.journal", string="Bank", required=True, readonly=True,
                                  index=True, ondelete="cascade")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(related="journal_id.company_id", store=True, index=True)
     requester_id = fields.Many2one("res.users", string="Requested by", required=True, readonly=True,
-                                   ondelete="restrict")
+                                   ondelete="restrict", default=lambda self: self.env.user)
     invited_user_id = fields.Many2one("res.users", string="Sent to", required=True, readonly=True,
                                       index=True, ondelete="restrict")
     state = fields.Selection(REQUEST_STATES, required=True, default="sent", readonly=True, tracking=True)
@@ -35,13 +35,14 @@ class PowensConnectionRequest(models.Model):
         string="E-mail sent to", readonly=True,
         help="The address the request went to, as it was in the user's profile. Empty: the user "
         "has no address and was notified in the INGENEO inbox only.")
-    sent_at = fields.Datetime(string="Sent on", readonly=True)
+    sent_at = fields.Datetime(string="Sent on", readonly=True, default=fields.Datetime.now)
     opened_at = fields.Datetime(string="Opened on", readonly=True)
     consented_at = fields.Datetime(string="Consented on", readonly=True)
     connected_at = fields.Datetime(string="Connected on", readonly=True)
     closed_at = fields.Datetime(
         string="Closed on", readonly=True, help="When it was declined, cancelled or found expired.")
-    expires_at = fields.Datetime(string="Valid until", required=True, readonly=True)
+    expires_at = fields.Datetime(string="Valid until", required=True, readonly=True,
+                                 default=lambda self: self._expiry_from(fields.Datetime.now(), self.env.company))
     consent_id = fields.Many2one("powens.consent", string="Consent", readonly=True, ondelete="restrict")
     consent_text = fields.Text(compute="_compute_consent_text", string="What you agree to")
     request_url = fields.Char(string="Link to the request", compute="_compute_request_url")
@@ -51,6 +52,11 @@ class PowensConnectionRequest(models.Model):
     _one_open_request_per_bank = models.UniqueIndex(
         "(journal_id) WHERE state IN ('sent', 'opened', 'consented')",
         "This bank already has an open connection request: send it again or cancel it.")
+
+    @api.model
+    def _expiry_from(self, sent_at, company):
+        """When a request sent at ``sent_at`` lapses: the company's validity (7 days unless set)."""
+        return sent_at + timedelta(days=company.sudo().powens_request_validity_days or REQUEST_VALIDITY_DAYS)
 
     @api.depends("journal_id")
     def _compute_display_name(self):
@@ -90,11 +96,10 @@ class PowensConnectionRequest(models.Model):
             raise UserError(self.env._(
                 "%(user)s is not an internal user of %(company)s.", user=user.name, company=journal.company_id.name))
         now = fields.Datetime.now()
-        validity = journal.company_id.sudo().powens_request_validity_days or REQUEST_VALIDITY_DAYS
         delivery = {
             "requester_id": self.env.uid,
             "sent_at": now,
-            "expires_at": now + timedelta(days=validity),
+            "expires_at": self._expiry_from(now, journal.company_id),
             "email_to": user.email or False,
         }
         open_request = self.sudo().search([("journal_id", "=", journal.id), ("state", "in", REQUEST_OPEN_STATES)])
@@ -105,7 +110,7 @@ class PowensConnectionRequest(models.Model):
             open_request._close("cancelled", self.env._("Replaced by a request sent to %(user)s.", user=user.name))
             open_request.flush_recordset(["state"])  # out of the unique index before the new one enters
             connection_request = self.sudo().create({
-                **delivery, "journal_id": journal.id, "company_id": journal.company_id.id, "invited_user_id": user.id})
+                **delivery, "journal_id": journal.id, "invited_user_id": user.id})
             connection_request.message_subscribe(partner_ids=(self.env.user | user).partner_id.ids)
         connection_request._deliver()
         return connection_request.sudo(False)
