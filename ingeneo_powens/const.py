@@ -11,6 +11,22 @@ WEBHOOK_ROUTE = '/powens/webhook'
 STATE_HMAC_SCOPE = 'ingeneo_powens.webview_state'
 STATE_LIFETIME_SECONDS = 30 * 60
 
+# A delegated connection request (Option 2): the page the invited user opens from the e-mail,
+# how long the request stays valid unless the company says otherwise, and its states.
+REQUEST_ROUTE = '/powens/request'
+REQUEST_VALIDITY_DAYS = 7
+REQUEST_STATES = [
+    ('sent', 'Sent'),
+    ('opened', 'Opened'),
+    ('consented', 'Consented'),
+    ('connected', 'Connected'),
+    ('declined', 'Declined'),
+    ('expired', 'Expired'),
+    ('cancelled', 'Cancelled'),
+]
+# The states in which the invited user can still act; a bank has one such request at most.
+REQUEST_OPEN_STATES = ('sent', 'opened', 'consented')
+
 # Version of the consent text shown before the webview; stored with each consent record, so
 # what a person agreed to can be told afterwards.
 CONSENT_TEXT_VERSION = '2026-11'

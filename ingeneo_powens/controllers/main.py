@@ -1,6 +1,6 @@
 import logging
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from odoo import http
 from odoo.exceptions import UserError
@@ -8,7 +8,7 @@ from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .. import const
-from ..const import CALLBACK_ROUTE, WEBHOOK_ROUTE
+from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, WEBHOOK_ROUTE
 from ..models.powens_webview_state import PowensStateError
 from ..powens import PowensError, WebhookSignatureError, WebviewError
 from ..powens import webhooks
@@ -25,35 +25,57 @@ class PowensController(http.Controller):
     def powens_callback(self, **query):
         """Where Powens' webview sends the browser back. Nothing changes unless the `state`
         proves this user started this round trip, for this bank, less than 30 minutes ago,
-        and never came back before."""
+        and never came back before; and unless the user still holds the right in the bank's
+        company, or the connection request that let them start it is still open."""
+        connection_request = None
         try:
             webview_state = request.env["powens.webview.state"]._consume(query.get("state"))
-            # As the user coming back, who must still hold the right in the bank's company.
+            connection_request = webview_state.request_id
             journal = request.env["account.journal"].browse(webview_state.journal_id.id)
-            journal._powens_check_can_connect()
+            journal._powens_check_can_connect(connection_request)
             result = parse_callback(query, flow=webview_state.flow)
         except (PowensStateError, WebviewError, UserError) as error:
             _logger.warning("Powens callback refused for user %s: %s", request.env.uid, error)
-            return self._error_page(str(error))
+            return self._error_page(str(error), connection_request)
+        # The invited user cannot read the bank: they come back to their request.
+        back_url = self._request_url(connection_request) if connection_request else self._journal_url(journal)
         if not result.ok:
             journal.sudo().message_post(body=request.env._(
                 "The connection at Powens did not complete (%(error)s).", error=result.error))
-            return request.redirect(self._journal_url(journal))
+            return request.redirect(back_url)
         try:
             with request.env.cr.savepoint():
                 journal._powens_finish_webview(webview_state, result)
         except (UserError, PowensError) as error:
-            return self._error_page(str(error))
-        return request.redirect(self._journal_url(journal))
+            return self._error_page(str(error), connection_request)
+        return request.redirect(back_url)
+
+    @http.route(f"{REQUEST_ROUTE}/<int:request_id>", type="http", auth="user", methods=["GET"])
+    def powens_connection_request(self, request_id):
+        """The link of the request's e-mail and inbox notification: marks it opened when the
+        invited user follows it, then shows it. Whoever may not read it gets a 403."""
+        connection_request = request.env["powens.connection.request"].browse(request_id).exists()
+        if not connection_request:
+            raise NotFound()
+        connection_request.check_access("read")
+        connection_request._mark_opened()
+        return request.redirect(self._request_url(connection_request))
 
     @staticmethod
     def _journal_url(journal):
         return f"/odoo/action-account.action_account_journal_form/{journal.id}"
 
     @staticmethod
-    def _error_page(message):
-        return request.render(
-            "ingeneo_powens.powens_callback_error", {"message": message}, status=400)
+    def _request_url(connection_request):
+        return f"/odoo/powens-requests/{connection_request.id}"
+
+    @classmethod
+    def _error_page(cls, message, connection_request=None):
+        """Nothing changed; back to where the connection started: the bank, or the request."""
+        return request.render("ingeneo_powens.powens_callback_error", {
+            "message": message,
+            "back_url": cls._request_url(connection_request) if connection_request else None,
+        }, status=400)
 
     # --- Webhooks ---------------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ class AccountJournal(models.Model):
     powens_account_choice_ids = fields.Many2many(
         "powens.account", compute="_compute_powens_account_choice_ids",
         string="Accounts to choose from")
+    powens_request_ids = fields.One2many(
+        "powens.connection.request", "journal_id", string="Connection requests")
 
     _powens_account_unique = models.Constraint(
         "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
@@ -93,10 +95,14 @@ class AccountJournal(models.Model):
 
     # --- Guards -----------------------------------------------------------------------------
 
-    def _powens_check_can_connect(self):
-        """Every Powens action on a bank starts here: the right, the company, a saved bank."""
-        self.company_id._powens_check_setup_right()
-        for journal in self:
+    def _powens_check_can_connect(self, connection_request=None):
+        """Every Powens action on a bank starts here: the right, the company, a saved bank; or,
+        for a delegated connection, the open ``connection_request`` addressed to the user."""
+        if connection_request:
+            connection_request._check_invited(self)
+        else:
+            self.company_id._powens_check_setup_right()
+        for journal in self.sudo():
             if journal.type != "bank":
                 raise UserError(self.env._("Only a bank of the accounting referential can be connected to Powens."))
 
@@ -116,6 +122,50 @@ class AccountJournal(models.Model):
         if not self.powens_connection_id:
             raise UserError(self.env._("This bank was never connected: use Connect POWENS."))
         return self._powens_consent_action("reconnect")
+
+    def action_powens_manage(self):
+        """"Manage the automatic retrieval": the bank's status and its connection requests, in
+        a dialog from which a request is sent to the user who holds the credentials."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Manage the automatic retrieval"),
+            "res_model": "account.journal",
+            "res_id": self.id,
+            "views": [(self.env.ref("ingeneo_powens.account_journal_view_form_powens_manage").id, "form")],
+            "target": "new",
+        }
+
+    def action_powens_choose_request_user(self):
+        """The company's internal users, searchable, each with a button sending them the request."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send the connection request to a user"),
+            "res_model": "res.users",
+            "views": [(self.env.ref("ingeneo_powens.res_users_view_list_powens_request").id, "list")],
+            "search_view_id": self.env.ref("ingeneo_powens.res_users_view_search_powens_request").id,
+            "domain": [("share", "=", False), ("company_ids", "in", self.company_id.ids)],
+            "context": {"powens_request_journal_id": self.id, "create": False},
+            "target": "new",
+        }
+
+    def _powens_send_request(self, user):
+        """Send the connection request to ``user``, then show the bank's dialog again, with it."""
+        connection_request = self.env["powens.connection.request"]._send(self, user)
+        if connection_request.email_to:
+            message = self.env._("Request sent to %(user)s, at %(email)s.", user=user.name, email=connection_request.email_to)
+        else:
+            message = self.env._(
+                "%(user)s has no e-mail address: the request awaits them in their INGENEO inbox only.", user=user.name)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "success" if connection_request.email_to else "warning",
+                       "next": self.action_powens_manage()},
+        }
 
     def action_powens_disconnect(self):
         """Delete the connection at Powens (GDPR) and stop the retrieval; the imported
@@ -321,38 +371,42 @@ class AccountJournal(models.Model):
 
     # --- Webview round trip -----------------------------------------------------------------
 
-    def _powens_webview_url(self, flow, consent):
+    def _powens_webview_url(self, flow, consent, connection_request=None):
         """Return the Powens webview URL for ``flow``, with a fresh temporary code (the
         permanent token never reaches the browser) and a signed, single-use `state`."""
-        self._powens_check_can_connect()
+        self._powens_check_can_connect(connection_request)
         self.ensure_one()
-        company = self.company_id.sudo()
+        journal = self.sudo()
+        company = journal.company_id
         try:
             code = company._powens_client().get_temporary_code()["code"]
         except PowensError as error:
             raise UserError(self.env._("Powens could not open its connection page: %(error)s", error=error)) from None
-        state = self.env["powens.webview.state"]._issue(self, flow, consent)
+        state = self.env["powens.webview.state"]._issue(journal, flow, consent, connection_request)
         common = {
             "webview_url": company.powens_webview_url,
             "domain": domain_host(company.powens_domain or ""),
             "client_id": company.powens_client_id,
-            "redirect_uri": self.get_base_url() + CALLBACK_ROUTE,
+            "redirect_uri": journal.get_base_url() + CALLBACK_ROUTE,
             "code": code,
             "state": state,
             "lang": (self.env.user.lang or "fr_FR").split("_")[0],
         }
         if flow == "reconnect":
-            return build_reconnect_url(connection_id=self.powens_connection_id.powens_id, **common)
+            return build_reconnect_url(connection_id=journal.powens_connection_id.powens_id, **common)
         return build_connect_url(**common)
 
     def _powens_finish_webview(self, webview_state, result):
         """Apply a successful webview callback: record the connection and its accounts, and
-        link the account matching the bank (or leave the choice to the user)."""
-        self._powens_check_can_connect()
+        link the account matching the bank (or leave the choice to the user). A delegated
+        connection is the requester's to follow up: reminders go to them."""
+        connection_request = webview_state.request_id
+        self._powens_check_can_connect(connection_request)
         self.ensure_one()
         journal = self.sudo()
         company = journal.company_id
         client = company._powens_client()
+        connected_by = connection_request.requester_id or webview_state.user_id
         if webview_state.flow == "reconnect":
             connection_ids = [journal.powens_connection_id.powens_id]
         else:
@@ -361,7 +415,7 @@ class AccountJournal(models.Model):
         for powens_id in connection_ids:
             data = client.get_connection(powens_id, expand=("connector", "sources"))
             connection = self.env["powens.connection"].sudo()._sync_from_powens(
-                company, data, connected_by=webview_state.user_id)
+                company, data, connected_by=connected_by)
             self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(powens_id))
             connections |= connection
         if webview_state.consent_id:
@@ -380,6 +434,8 @@ class AccountJournal(models.Model):
                 "powens_state": "not_connected",
                 "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
             })
+        if connection_request:
+            connection_request._mark_connected()
 
     def _powens_matching_account(self, accounts):
         """The account whose IBAN is the journal's bank account number, when exactly one is."""

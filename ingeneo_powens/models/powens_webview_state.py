@@ -29,26 +29,33 @@ class PowensWebviewState(models.Model):
     flow = fields.Selection(
         [("connect", "Connect"), ("reconnect", "Reconnect")], required=True, readonly=True)
     consent_id = fields.Many2one("powens.consent", readonly=True, ondelete="set null")
+    request_id = fields.Many2one(
+        "powens.connection.request", string="Connection request", readonly=True, ondelete="cascade",
+        help="Set for a delegated connection: the request addressed to the user is what allows "
+        "them, without the accounting-setup right, to connect this bank.")
     expires_at = fields.Datetime(required=True, readonly=True)
     used_at = fields.Datetime(readonly=True)
 
     _nonce_unique = models.UniqueIndex("(nonce)")
 
-    def _issue(self, journal, flow, consent=None):
-        """Record a new round trip for the current user and return its signed `state`."""
+    def _issue(self, journal, flow, consent=None, connection_request=None):
+        """Record a new round trip for the current user (for ``connection_request`` when
+        delegated) and return its signed `state`."""
         record = self.sudo().create({
             "nonce": secrets.token_urlsafe(24),
             "user_id": self.env.uid,
             "journal_id": journal.id,
             "flow": flow,
             "consent_id": consent.id if consent else False,
+            "request_id": connection_request.id if connection_request else False,
             "expires_at": fields.Datetime.now() + timedelta(seconds=STATE_LIFETIME_SECONDS),
         })
         return f"{record.nonce}.{record._signature()}"
 
     def _signature(self):
         self.ensure_one()
-        message = f"{self.nonce}|{self.user_id.id}|{self.journal_id.id}|{self.flow}|{self.expires_at.isoformat()}"
+        message = (f"{self.nonce}|{self.user_id.id}|{self.journal_id.id}|{self.flow}|{self.request_id.id or ''}|"
+                   f"{self.expires_at.isoformat()}")
         return hmac(self.env(su=True), STATE_HMAC_SCOPE, message)
 
     def _consume(self, state):

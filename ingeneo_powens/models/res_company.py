@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
-from ..const import SETUP_GROUP
+from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
 from ..powens import PowensClient, PowensError
 from ..powens.const import DEFAULT_WEBVIEW_URL
 from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
@@ -14,6 +14,7 @@ from ..powens.urls import api_url_for_domain
 POWENS_SETTINGS_FIELDS = frozenset({
     'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
     'powens_client_secret', 'powens_webhook_secret', 'powens_history_start',
+    'powens_request_validity_days',
 })
 
 # Secrets typed in the settings -> the column holding their ciphertext. The typed value is
@@ -76,10 +77,16 @@ class ResCompany(models.Model):
         string="Retrieve movements from", groups=SETUP_GROUP,
         help="The first retrieval of a bank imports its movements from this date (as far as "
         "the bank gives them). Empty: one year back.")
+    powens_request_validity_days = fields.Integer(
+        string="Connection requests valid for (days)", groups=SETUP_GROUP, default=REQUEST_VALIDITY_DAYS,
+        help="How long the user asked to connect a bank has to do it before the request expires.")
     powens_user_id = fields.Integer(
         string="Powens user", groups=SETUP_GROUP, copy=False, readonly=True,
         help="The Powens user holding this company's bank connections.",
     )
+
+    _powens_request_validity_positive = models.Constraint(
+        "CHECK(powens_request_validity_days > 0)", "A connection request must stay valid at least one day.")
 
     @api.depends("powens_domain")
     def _compute_powens_urls(self):

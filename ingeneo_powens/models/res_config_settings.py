@@ -15,6 +15,8 @@ class ResConfigSettings(models.TransientModel):
     powens_api_url = fields.Char(related="company_id.powens_api_url", readonly=False, groups=SETUP_GROUP)
     powens_webview_url = fields.Char(related="company_id.powens_webview_url", readonly=False, groups=SETUP_GROUP)
     powens_history_start = fields.Date(related="company_id.powens_history_start", readonly=False, groups=SETUP_GROUP)
+    powens_request_validity_days = fields.Integer(
+        related="company_id.powens_request_validity_days", readonly=False, groups=SETUP_GROUP)
     powens_sync_interval_hours = fields.Integer(
         string="Retrieve every (hours)", groups=SETUP_GROUP,
         help="How often the scheduled retrieval runs, for every company.")

@@ -6,3 +6,4 @@ from . import test_powens_security
 from . import test_powens_settings
 from . import test_powens_sync
 from . import test_powens_webhook
+from . import test_powens_connection_request

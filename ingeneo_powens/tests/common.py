@@ -10,10 +10,21 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from powens_sandbox import autopilot  # noqa: E402
+from powens_sandbox.bank_data import discover_accounts  # noqa: E402
+from powens_sandbox.config import SandboxConfig  # noqa: E402
 from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of  # noqa: E402
 from powens_sandbox.launcher import start_sandbox  # noqa: E402
+from powens_sandbox.webview import DISCOVERED_ACCOUNTS  # noqa: E402
 
-__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "query_of", "start_sandbox"]
+__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "autopilot_iban", "query_of", "start_sandbox"]
+
+
+def autopilot_iban():
+    """The IBAN of the first account the sandbox's autopilot connects (its banks are
+    deterministic): a bank with this IBAN is linked at once, as a real one would be."""
+    specs = discover_accounts(SandboxConfig.seed, autopilot.DEFAULT_BANK, autopilot.LOGIN, DISCOVERED_ACCOUNTS)
+    return specs[0].iban
 
 
 class PowensSandboxMixin:

@@ -32,3 +32,5 @@ class TestFrenchTranslation(TransactionCase):
         self.assertEqual(french["Bank"], "Banque")
         self.assertEqual(french["Add"], "Ajouter")
         self.assertEqual(french["Save"], "Enregistrer")
+        self.assertEqual(french["Manage the automatic retrieval"], "Gérer la récupération automatique")
+        self.assertEqual(french["Send the connection request to a user"], "Envoyer la requête de connexion à un utilisateur")
