@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -118,10 +119,10 @@ class PeakMemory:
 
 
 class Ticker:
-    """A progress line now and then during a long step, not one per page."""
+    """A progress line now and then during a long import, not one per page."""
 
-    def __init__(self, label, total):
-        self.label, self.total, self.done = label, total, 0
+    def __init__(self, total):
+        self.total, self.done = total, 0
         self.started = self.last = time.perf_counter()
 
     def add(self, count):
@@ -129,7 +130,7 @@ class Ticker:
         now = time.perf_counter()
         if now - self.last >= PROGRESS_EVERY:
             self.last = now
-            progress(f"  {self.label}: {self.done:,}/{self.total:,} ({self.done / (now - self.started):.1f}/s)")
+            progress(f"  lines: {self.done:,}/{self.total:,} ({self.done / (now - self.started):.1f}/s)")
 
 
 # --- The measured steps run in their own process ------------------------------------------------
@@ -140,11 +141,12 @@ def first_sync(registry, journal_id, expected):
     memory, first_page = PeakMemory(), []
     with Environment(registry) as env:
         journal = env["account.journal"].browse(journal_id)
-        commit, ticker = commit_page(env), Ticker("lines", expected)
+        commit, ticker = commit_page(env), Ticker(expected)
 
         def commit_and_watch(count):
             commit(count)
-            first_page or first_page.append(memory.rise())
+            if not first_page:
+                first_page.append(memory.rise())
             ticker.add(count)
 
         memory.start()
@@ -180,7 +182,7 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
             raise RuntimeError(f"{len(values)} booked movements at the sandbox, not {expected}")
         lines = env["account.bank.statement.line"].with_company(journal.company_id)
         env.cr.commit()
-        ticker = Ticker("lines", len(values))
+        ticker = Ticker(len(values))
         started = time.perf_counter()
         for start in range(0, len(values), batch):
             lines.create(values[start:start + batch])
@@ -308,7 +310,7 @@ def webhook_acknowledgements(args, registry, sandbox, journal_id):
                         "connection": dict(connection, accounts=[dict(account, transactions=page)])}).encode()
             for number, page in enumerate(pages)
         ]
-    with odoo_server(args) as base_url:
+    with OdooServer(args) as base_url:
         seconds, outcomes = [], []
         for number, body in enumerate(bodies):
             date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -324,7 +326,7 @@ def webhook_acknowledgements(args, registry, sandbox, journal_id):
     return seconds, outcomes
 
 
-class odoo_server:
+class OdooServer:
     """`bin/odoo` serving the benchmark database over HTTP on a free port, without cron
     threads (a delivery that leaves its import to the cron would otherwise start it beside
     the measurements)."""
@@ -362,8 +364,6 @@ class odoo_server:
 
 
 def port_is_free(port):
-    import socket
-
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", port))
