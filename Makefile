@@ -1,5 +1,5 @@
-# The two commands of the README, and the set-up they share.
-.PHONY: run test setup
+# The two commands of the README, the set-up they share, and the benchmark.
+.PHONY: run test setup bench
 
 run:    ## Odoo with ingeneo_powens on http://127.0.0.1:8069 (Ctrl-C stops everything)
 	bin/workbench run
@@ -9,3 +9,6 @@ test:   ## every test: Odoo cases and tours (pytest-odoo), then plain pytest
 
 setup:  ## install what is missing, nothing else
 	bin/workbench setup
+
+bench:  ## the benchmark of the import (a fresh database and sandbox; about 20 minutes)
+	bin/workbench bench

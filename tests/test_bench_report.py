@@ -1,0 +1,65 @@
+"""The verdicts of `make bench`: a table that says "met" when a target is missed would be worse
+than no benchmark at all."""
+import pytest
+
+from scripts.bench_report import (
+    Row, incremental_rows, markdown_table, max_requests, memory_rows, percentile, request_rows,
+    throughput_rows, webhook_rows,
+)
+
+MIB = 2**20
+
+
+def test_percentile_is_an_observed_value_by_nearest_rank():
+    values = [0.5, 0.1, 0.4, 0.2, 0.3]
+    assert percentile(values, 0.5) == 0.3
+    assert percentile(values, 0.95) == 0.5
+    assert percentile(list(range(1, 21)), 0.95) == 19  # of 20 deliveries, the 19th: one may be slow
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_throughput_ratio_is_the_add_on_over_odoo():
+    *_, ratio = throughput_rows(900, 10.0, 1000, 10.0)
+    assert (ratio.measured, ratio.met) == ("0.90", True)
+    *_, ratio = throughput_rows(899, 10.0, 1000, 10.0)
+    assert ratio.met is False
+
+
+def test_incremental_needs_the_time_and_the_same_queries_for_every_size():
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.3, 40)], "now")] == [True, True]
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.31, 40)], "now")] == [True, False]
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.1, 41)], "now")] == [False, False]
+
+
+def test_requests_allow_one_per_page_plus_the_overhead():
+    assert max_requests(10_000) == max_requests(9_001) == 10 + 3
+    first, nothing_new = request_rows(10_000, 13, [3, 3])
+    assert (first.met, nothing_new.met) == (True, True)
+    first, nothing_new = request_rows(10_000, 14, [3, 5])
+    assert (first.met, nothing_new.met) == (False, False)
+
+
+def test_memory_is_flat_when_the_growth_stays_within_a_page():
+    _, large = memory_rows(10_000, 80 * MIB, 30_000, 100 * MIB, 30 * MIB)
+    assert large.met is True
+    _, large = memory_rows(10_000, 80 * MIB, 30_000, 140 * MIB, 30 * MIB)
+    assert large.met is False
+
+
+def test_webhook_target_is_on_the_p95():
+    (row,) = webhook_rows([0.1] * 19 + [5.0], 1000, ["deferred"] * 20)
+    assert row.met is True  # one slow delivery of 20 is beyond the 95th percentile
+    (row,) = webhook_rows([0.1] * 18 + [5.0, 5.0], 1000, ["deferred"] * 20)
+    assert row.met is False
+
+
+def test_table_marks_missed_targets_and_leaves_yardsticks_blank():
+    table = markdown_table([Row("a", "1"), Row("b", "2", "≤ 1", False), Row("c", "0", "≤ 1", True)])
+    assert table.splitlines() == [
+        "| metric | measured | target | met? |",
+        "|---|---|---|---|",
+        "| a | 1 | — |  |",
+        "| b | 2 | ≤ 1 | **no** |",
+        "| c | 0 | ≤ 1 | yes |",
+    ]
