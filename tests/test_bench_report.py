@@ -27,9 +27,9 @@ def test_throughput_ratio_is_the_add_on_over_odoo():
 
 
 def test_incremental_needs_the_time_and_the_same_queries_for_every_size():
-    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.3, 40)], "now")] == [True, True]
-    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.31, 40)], "now")] == [True, False]
-    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.1, 41)], "now")] == [False, False]
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.3, 40)])] == [True, True]
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.31, 40)])] == [True, False]
+    assert [row.met for row in incremental_rows([(5000, 0.1, 40), (20000, 0.1, 41)])] == [False, False]
 
 
 def test_requests_allow_one_per_page_plus_the_overhead():
