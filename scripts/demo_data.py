@@ -52,6 +52,10 @@ def make_company_french(company):
         # The company has no accounting entry yet: the generic chart is replaced.
         env["account.chart.template"].try_loading("fr", company)
     company.partner_id.lang = "fr_FR"
+    if "iap_enrich_auto_done" in company._fields:
+        # partner_autocomplete (installed with account) would look the company's e-mail
+        # domain up at Odoo's servers on the administrator's first login: nothing leaves.
+        company.iap_enrich_auto_done = True
     return company
 
 
