@@ -1,11 +1,16 @@
 """Point the main company's Powens settings at the local sandbox of `make run`.
 
 Run through `bin/odoo shell -d DB < scripts/configure_sandbox.py` (the shell provides `env`);
-idempotent. SANDBOX_URL defaults to the port `make run` serves the sandbox on.
+idempotent. SANDBOX_URL defaults to the port `make run` serves the sandbox on; ODOO_URL, when
+given, becomes the database's web.base.url, from which the redirect URI the webview sends the
+browser back to is made (Odoo would otherwise keep http://localhost:8069 until an
+administrator logs in, and the accountant's browser session lives on 127.0.0.1).
 """
 import os
 
 sandbox_url = os.environ.get("SANDBOX_URL", "http://127.0.0.1:8070")
+if os.environ.get("ODOO_URL"):
+    env["ir.config_parameter"].set_param("web.base.url", os.environ["ODOO_URL"])  # noqa: F821
 company = env.ref("base.main_company")  # noqa: F821 - provided by odoo shell
 company.write({
     "powens_domain": "sandbox",

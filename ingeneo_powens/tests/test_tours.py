@@ -2,66 +2,81 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import PowensSandboxMixin, autopilot_iban
 
-
-@tagged("post_install", "-at_install")
-class TestReferentialTour(HttpCase):
-    def test_add_bank_from_company_referential(self):
-        company = self.env.company
-        self.start_tour(f"/odoo/action-base.action_res_company_form/{company.id}", "ingeneo_powens_add_bank", login="admin")
-        journal = self.env["account.journal"].search(
-            [("company_id", "=", company.id), ("name", "=", "Crédit Mutuel - compte pro")]
-        )
-        self.assertEqual(journal.type, "bank")
+# The translations the tours' pages show: INGENEO's users work in French.
+FRENCH_MODULES = ["base", "web", "mail", "account", "ingeneo_powens"]
 
 
 @tagged("post_install", "-at_install")
-class TestConnectBankTour(PowensSandboxMixin, HttpCase):
-    """The browser leaves Odoo for the webview's origin, where a tour cannot run steps: the
-    sandbox's autopilot fills its real forms, and the tour resumes back in Odoo."""
+class TestTours(PowensSandboxMixin, HttpCase):
+    """End-to-end in Chromium, in French. The browser leaves Odoo for the webview's origin,
+    where a tour cannot run steps: the sandbox's autopilot fills its real forms (bank,
+    credentials, one-time code, accounts), and the tour resumes back in Odoo."""
 
     sandbox_args = ("--autopilot",)
 
-    def test_connect_bank_through_the_webview(self):
-        self.start_tour(
-            f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
-            "ingeneo_powens_connect_bank", login="powens_setup")
-        self.assertEqual(self.bank.powens_state, "waiting")
-        self.assertTrue(self.bank.powens_account_id.enabled)
-        self.assertEqual(self.bank.powens_connection_id.connected_by_id, self.setup_user)
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["ir.module.module"]._load_module_terms(FRENCH_MODULES, ["fr_FR"])
+        cls.setup_user.write({"lang": "fr_FR", "tz": "Europe/Paris"})
+        company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
+        cls.manager = new_test_user(
+            cls.env, login="powens_manager", password="powens_manager", name="Gérante",
+            email="gerante@example.com", groups="base.group_user", lang="fr_FR", **company)
 
+    def retrieve(self, journal, trigger="cron"):
+        journal._powens_claim()
+        journal._powens_sync(trigger, commit_page=lambda count: None)
 
-@tagged("post_install", "-at_install")
-class TestConnectionRequestTour(PowensSandboxMixin, HttpCase):
-    """The invited user's side of Option 2, from the inbox notification to the connected bank,
-    through the webview's other origin (driven by the sandbox's autopilot, as in Option 1)."""
+    def test_option_1_from_the_referential_to_the_imported_movements(self):
+        """The accountant holding the right adds the bank to the referential, connects it
+        through the webview, and sees its movements."""
+        self.start_tour("/odoo", "ingeneo_powens_add_bank", login="powens_setup")
+        bank = self.env["account.journal"].search(
+            [("company_id", "=", self.company.id), ("name", "=", "Crédit Mutuel - compte pro")])
+        self.assertEqual(bank.type, "bank")
+        bank_url = f"/odoo/action-account.action_account_journal_form/{bank.id}"
+        self.start_tour(bank_url, "ingeneo_powens_connect_bank", login="powens_setup")
+        self.assertEqual(bank.powens_state, "waiting")
+        self.assertTrue(bank.powens_account_id.enabled)
+        self.assertEqual(bank.powens_connection_id.connected_by_id, self.setup_user)
+        self.start_tour(bank_url, "ingeneo_powens_bank_movements", login="powens_setup")
+        self.assertEqual(bank.powens_state, "connected")
+        self.assertTrue(self.env["account.bank.statement.line"].search_count([("journal_id", "=", bank.id)]))
 
-    sandbox_args = ("--autopilot",)
-
-    def test_invited_user_connects_the_bank_from_the_inbox(self):
-        manager = new_test_user(
-            self.env, login="powens_manager", password="powens_manager", groups="base.group_user",
-            email="gerante@example.com", company_id=self.company.id, company_ids=[self.company.id])
+    def test_option_2_from_the_request_to_the_managers_connection(self):
+        """The accountant sends the request; the manager, who holds the credentials and no
+        accounting right, connects the bank from the notification; the accountant then
+        sees the movements."""
+        new_test_user(self.env, login="powens_nomail", groups="base.group_user",
+                      company_id=self.company.id, company_ids=[self.company.id]).partner_id.email = False
         self.bank.bank_acc_number = autopilot_iban()
-        connection_request = self.env["powens.connection.request"].with_user(self.setup_user)._send(self.bank, manager)
+        bank_url = f"/odoo/action-account.action_account_journal_form/{self.bank.id}"
+        self.start_tour(bank_url, "ingeneo_powens_send_connection_request", login="powens_setup")
+        connection_request = self.env["powens.connection.request"].search([("journal_id", "=", self.bank.id)])
+        self.assertEqual((connection_request.invited_user_id, connection_request.state), (self.manager, "sent"))
+
         self.start_tour("/odoo", "ingeneo_powens_connection_request", login="powens_manager")
         self.assertEqual(connection_request.state, "connected")
+        self.assertEqual(connection_request.consent_id.user_id, self.manager)
         self.assertEqual(self.bank.powens_state, "waiting")
         self.assertTrue(self.bank.powens_account_id.enabled)
-        self.assertEqual(connection_request.consent_id.user_id, manager)
 
+        self.start_tour(bank_url, "ingeneo_powens_bank_movements", login="powens_setup")
+        self.assertEqual(self.bank.powens_state, "connected")
 
-@tagged("post_install", "-at_install")
-class TestSendConnectionRequestTour(PowensSandboxMixin, HttpCase):
-    """The accountant's side of Option 2: from the bank to the request sent."""
+    def test_reconnect_after_the_bank_asks_for_strong_authentication(self):
+        connection = self.connect_at_powens(self.bank, accounts=1)
+        self.bank._powens_link_account(connection.account_ids)
+        self.retrieve(self.bank, "manual")
+        self.assertEqual(self.bank.powens_state, "connected")
+        self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state", {
+            "state": "SCARequired", "error_message": "La banque demande une authentification forte."})
+        self.retrieve(self.bank)
+        self.assertEqual(self.bank.powens_state, "action_required")
 
-    def test_send_the_request_from_the_bank(self):
-        company = {"company_id": self.company.id, "company_ids": [self.company.id]}
-        manager = new_test_user(
-            self.env, login="powens_manager", name="Gérante", email="gerante@example.com",
-            groups="base.group_user", **company)
-        new_test_user(self.env, login="powens_nomail", groups="base.group_user", **company).partner_id.email = False
-        self.start_tour(
-            f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
-            "ingeneo_powens_send_connection_request", login="powens_setup")
-        connection_request = self.env["powens.connection.request"].search([("journal_id", "=", self.bank.id)])
-        self.assertEqual((connection_request.invited_user_id, connection_request.state), (manager, "sent"))
+        self.start_tour(f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
+                        "ingeneo_powens_reconnect_bank", login="powens_setup")
+        self.assertEqual(self.bank.powens_state, "connected")
+        self.assertFalse(connection.powens_state)

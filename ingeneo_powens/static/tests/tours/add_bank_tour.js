@@ -1,10 +1,24 @@
 import { registry } from "@web/core/registry";
 
-// Company form -> "Accounting referential" tab -> Bank -> "+ Add" -> name -> "Save".
+// Option 1, first part, as the accountant holding the right: the Invoicing app ->
+// "Référentiel comptable" -> its tab -> Bank -> "+ Ajouter" -> name -> "Enregistrer" -> the new
+// bank's form. Selectors name the elements, so the tour runs in French as in English.
 registry.category("web_tour.tours").add("ingeneo_powens_add_bank", {
     steps: () => [
         {
-            trigger: "a.nav-link:contains(Accounting referential)",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
+            run: "click",
+        },
+        {
+            trigger: ".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view a.nav-link[name=accounting_referential]",
             run: "click",
         },
         {
@@ -16,11 +30,18 @@ registry.category("web_tour.tours").add("ingeneo_powens_add_bank", {
             run: "edit Crédit Mutuel - compte pro",
         },
         {
-            trigger: ".modal-footer button.btn-primary:contains(Save)",
+            trigger: ".modal-footer button[name=action_save]",
             run: "click",
         },
         {
-            trigger: ".o_field_widget[name=bank_journal_ids] .o_data_row:contains(Crédit Mutuel - compte pro)",
+            trigger: ".o_field_widget[name=bank_journal_ids] .o_data_row:contains(Crédit Mutuel - compte pro) button.btn-link",
+            run: "click",
+        },
+        {
+            trigger: ".o_breadcrumb:contains(Crédit Mutuel - compte pro)",
+        },
+        {
+            trigger: ".o_form_view a.nav-link[name=powens]",
         },
     ],
 });

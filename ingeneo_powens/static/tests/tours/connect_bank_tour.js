@@ -5,7 +5,7 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("ingeneo_powens_connect_bank", {
     steps: () => [
         {
-            trigger: "a.nav-link:contains(POWENS)",
+            trigger: "a.nav-link[name=powens]",
             run: "click",
         },
         {
@@ -22,7 +22,7 @@ registry.category("web_tour.tours").add("ingeneo_powens_connect_bank", {
             expectUnloadPage: true,
         },
         {
-            trigger: ".o_form_view a.nav-link:contains(POWENS)",
+            trigger: ".o_form_view a.nav-link[name=powens]",
             run: "click",
         },
         {
@@ -38,7 +38,7 @@ registry.category("web_tour.tours").add("ingeneo_powens_connect_bank", {
             run: "click",
         },
         {
-            trigger: ".o_field_widget[name=powens_state]:contains(Waiting for the first retrieval)",
+            trigger: ".o_field_widget[name=powens_state]:contains(En attente de la première récupération)",
         },
     ],
 });

@@ -5,7 +5,7 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("ingeneo_powens_connection_request", {
     steps: () => [
         {
-            trigger: ".o_menu_systray i[aria-label=Messages]",
+            trigger: ".o_menu_systray .fa-comments",
             run: "click",
         },
         {
@@ -13,11 +13,11 @@ registry.category("web_tour.tours").add("ingeneo_powens_connection_request", {
             run: "click",
         },
         {
-            trigger: ".o-mail-NotificationItem:contains(Connection of the bank):contains(asks you to connect the bank)",
+            trigger: ".o-mail-NotificationItem:contains(Banque test):contains(vous demande de connecter la banque)",
             run: "click",
         },
         {
-            trigger: ".o_form_view .o_field_widget[name=consent_text]:contains(180 days)",
+            trigger: ".o_form_view .o_field_widget[name=consent_text]:contains(180 jours)",
         },
         {
             trigger: ".o_form_view button[name=action_consent]",
@@ -29,7 +29,7 @@ registry.category("web_tour.tours").add("ingeneo_powens_connection_request", {
             expectUnloadPage: true,
         },
         {
-            trigger: ".o_form_view .alert-success:contains(The bank is connected)",
+            trigger: ".o_form_view .alert-success:contains(La banque est connectée)",
         },
     ],
 });
