@@ -7,3 +7,4 @@ from . import test_powens_settings
 from . import test_powens_sync
 from . import test_powens_webhook
 from . import test_powens_connection_request
+from . import test_powens_gdpr
