@@ -8,3 +8,4 @@ from . import test_powens_sync
 from . import test_powens_webhook
 from . import test_powens_connection_request
 from . import test_powens_gdpr
+from . import test_powens_faults
