@@ -1,15 +1,19 @@
-"""Who may do what with Powens: the accounting-setup right enforced server-side, company
-isolation, and no secret in clear in the database, the logs or the webview URL."""
+"""Who may do what with Powens: the access matrix of every role against every model, action and
+route, the right checked again at the callback, company isolation, and no secret in clear in
+the database, the logs, the mails or the URLs after a whole flow; key rotation."""
 import json
 import logging
-import pprint
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
+
+from cryptography.fernet import Fernet
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
 
 from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
 from ..powens.signature import sign_webhook
@@ -205,9 +209,41 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         return {"client secret": self.sandbox.client_secret, "webhook secret": self.sandbox.webhook_secret,
                 "user token": token}
 
-    def connect_through_webview(self):
-        self.assertEqual(self.open_callback(self.callback_path(self.bank), "powens_setup").status_code, 303)
-        self.assertTrue(self.bank.powens_connection_id)
+    def run_full_flow(self):
+        """Everything that handles a secret: the company's Powens user created, a bank connected
+        through the webview, retrieved, notified by a signed webhook, and a connection request
+        e-mailed (Option 2). Returns every URL the browser or a mail was given."""
+        webview_url = self.start_webview(self.bank)
+        callback = WebviewDriver(self.sandbox.webview_url).connect(webview_url)
+        base_url = self.bank.get_base_url()
+        response = self.open_callback(callback[len(base_url):], "powens_setup")
+        self.assertEqual(response.status_code, 303)
+        account = self.bank.powens_connection_id.account_ids[:1]
+        if not self.bank.powens_account_id:
+            self.open_wizard("powens.account.link.wizard", self.setup_user, journal_id=self.bank.id,
+                             account_id=account.id).action_link()
+        self.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": 3})
+        self.bank.with_user(self.setup_user).action_powens_sync()
+        body = json.dumps({"id": account.powens_id, "id_user": self.company.powens_user_id,
+                           "id_connection": account.connection_id.powens_id, "transactions": []}).encode()
+        date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        path = f"{WEBHOOK_ROUTE}/account_synced"
+        delivery = self.url_open(path, data=body, headers={
+            "Content-Type": "application/json", "BI-Signature-Date": date,
+            "BI-Signature": sign_webhook(self.sandbox.webhook_secret, path, date, body)})
+        self.assertEqual(delivery.status_code, 200)
+        invited = new_test_user(self.env, login="powens_secret_invited", groups="base.group_user",
+                                email="invited@example.com")
+        other_bank = self.env["account.journal"].create({"name": "Banque à inviter", "type": "bank"})
+        request = self.env["powens.connection.request"].with_user(self.setup_user)._send(other_bank, invited)
+        return [webview_url, callback, response.headers["Location"], request.sudo().request_url]
+
+    def mail_texts(self):
+        self.env.flush_all()
+        mails = self.env["mail.mail"].sudo().search([])
+        messages = self.env["mail.message"].sudo().search([])
+        self.assertTrue(mails, "the request was e-mailed")
+        return mails.mapped("body_html") + mails.mapped("subject") + messages.mapped("body")
 
     def text_columns_by_table(self):
         self.env.cr.execute("""
@@ -230,10 +266,10 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             found += [f"{table}.{column}" for column, hit in zip(columns, self.env.cr.fetchone()) if hit]
         return found
 
-    def test_connect_flow_stores_only_ciphertext(self):
+    def test_full_flow_stores_only_ciphertext(self):
         """The three secret columns hold Fernet ciphertext of the right values, and no text
         column of any table holds a secret in clear."""
-        self.connect_through_webview()
+        self.run_full_flow()
         secrets = self.clear_secrets()
         box = self.company._powens_secret_box()
         for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.stored_ciphertexts(), secrets.values()):
@@ -246,11 +282,11 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             with self.subTest(secret=name):
                 self.assertEqual(self.columns_holding(clear), [])
 
-    def test_connect_flow_logs_no_secret(self):
+    def test_full_flow_logs_no_secret(self):
         """Every record logged (DEBUG included, Powens client and HTTP server alike) during the
-        whole connection is free of secrets."""
+        whole flow is free of secrets."""
         with self.assertLogs(level="DEBUG") as logs, loggers_at_debug("odoo", "werkzeug"):
-            self.connect_through_webview()
+            self.run_full_flow()
         secrets = self.clear_secrets()
         messages = [record.getMessage() for record in logs.records]
         self.assertTrue(any("Powens request" in message for message in messages),
@@ -259,6 +295,28 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         for name, clear in secrets.items():
             with self.subTest(secret=name):
                 self.assertEqual([message for message in messages if clear in message], [])
+
+    def test_full_flow_mails_and_urls_carry_no_secret(self):
+        """Neither the mails and messages nor any URL given to a browser holds a secret."""
+        urls = self.run_full_flow()
+        texts = self.mail_texts() + urls
+        for name, clear in self.clear_secrets().items():
+            with self.subTest(secret=name):
+                self.assertEqual([text for text in texts if text and clear in text], [])
+
+    def test_key_rotation_after_a_full_flow_loses_nothing(self):
+        """A new key before the old one, the secrets encrypted again: the new key alone then
+        reads every secret, and the bank is retrieved as before."""
+        self.run_full_flow()
+        secrets, old_key = self.clear_secrets(), config.get("powens_encryption_key")
+        new_key = Fernet.generate_key().decode()
+        with patch.dict(config._runtime_options, {"powens_encryption_key": f"{new_key},{old_key}"}):
+            self.company._powens_rotate_secrets()
+        self.company.invalidate_recordset()
+        with patch.dict(config._runtime_options, {"powens_encryption_key": new_key}):
+            self.assertEqual(self.clear_secrets(), secrets)
+            action = self.bank.with_user(self.setup_user).action_powens_sync()
+            self.assertEqual(action["params"]["type"], "info", action["params"]["message"])
 
     def test_webview_url_carries_a_temporary_code_only(self):
         """The browser gets a one-time code, never the permanent token nor the client secret."""
