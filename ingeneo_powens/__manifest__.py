@@ -34,6 +34,7 @@ ever typed into Powens' webview.
             "ingeneo_powens/static/tests/tours/*.js",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

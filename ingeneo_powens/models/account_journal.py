@@ -2,6 +2,8 @@ import logging
 import time
 from datetime import timedelta
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.addons.base.models.res_bank import sanitize_account_number
@@ -283,16 +285,22 @@ class AccountJournal(models.Model):
         if not self:
             return self
         self.flush_model(["powens_sync_started_at"])
-        self.env.cr.execute("""
-            UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
-             WHERE id IN (
-                SELECT id FROM account_journal
-                 WHERE id = ANY(%s)
-                   AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
-                   FOR UPDATE SKIP LOCKED)
-            RETURNING id
-        """, [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT])
-        claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("""
+                    UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
+                     WHERE id IN (
+                        SELECT id FROM account_journal
+                         WHERE id = ANY(%s)
+                           AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
+                           FOR UPDATE SKIP LOCKED)
+                    RETURNING id
+                """, [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT])
+                claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
+        except SerializationFailure:
+            # Another worker claimed one of them and committed after this transaction began
+            # (repeatable read): theirs now, as a lock held would have made them.
+            claimed = self.browse()
         self.invalidate_recordset(["powens_sync_started_at"])
         return claimed
 

@@ -202,12 +202,8 @@ class PowensWebhookEvent(models.Model):
     def _powens_on_user_deleted(self, payload):
         """The company's Powens user was deleted, with all its connections: every bank is
         disconnected, and the dead token forgotten (the next connection creates a new user)."""
-        company = self.company_id.sudo()
-        connections = self.env["powens.connection"].with_context(active_test=False).search(
-            [("company_id", "=", company.id)])
-        journals = self._powens_disconnect(connections, self.env._(
+        journals = self.company_id._powens_forget_user(self.env._(
             "Disconnected: the company's Powens user was deleted; the imported movements are kept."))
-        company.powens_user_token_encrypted = False
         self.write({"outcome": "processed", "summary": self.env._(
             "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
 

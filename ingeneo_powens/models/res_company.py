@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -5,10 +6,12 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
-from ..powens import PowensClient, PowensError
+from ..powens import PowensClient, PowensError, PowensNotFound
 from ..powens.const import DEFAULT_WEBVIEW_URL
 from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
 from ..powens.urls import api_url_for_domain
+
+_logger = logging.getLogger(__name__)
 
 # What a holder of the right may change on the company without being allowed to edit it.
 POWENS_SETTINGS_FIELDS = frozenset({
@@ -249,6 +252,51 @@ class ResCompany(models.Model):
                 "sticky": False,
             },
         }
+
+    # --- GDPR erasure -------------------------------------------------------------------------
+
+    def action_powens_delete_user(self):
+        """"Delete the Powens user" (GDPR erasure): the company's Powens user, with every
+        connection and all the bank data Powens holds for it, is deleted at Powens, and its
+        token forgotten here. The imported movements stay, and so do the consent records,
+        marked withdrawn: the proof of what was agreed while the data flowed."""
+        self._powens_check_setup_right()
+        self._powens_delete_user(self.env._(
+            "Disconnected: %(user)s deleted the company's Powens user and its data at Powens; the "
+            "imported movements are kept.", user=self.env.user.name))
+        return True
+
+    def _powens_delete_user(self, message, best_effort=False):
+        """Delete each company's Powens user at Powens (a user already gone is fine), then
+        forget it here. ``best_effort`` (uninstallation): a failure, of Powens or of the
+        decryption, is logged instead of raised, and the token is forgotten all the same."""
+        for company in self.sudo():
+            try:
+                token = company._powens_read_secret("powens_user_token_encrypted")
+                if token:
+                    company._powens_client(with_user=False).with_token(token).delete_me()
+            except PowensNotFound:
+                _logger.info("The Powens user of company %s was already deleted at Powens", company.id)
+            except (PowensError, UserError) as error:
+                if not best_effort:
+                    raise UserError(self.env._(
+                        "Powens could not delete the company's user: %(error)s", error=error)) from None
+                _logger.warning("The Powens user of company %s could not be deleted at Powens: %s", company.id, error)
+            company._powens_forget_user(message)
+
+    def _powens_forget_user(self, message):
+        """The company's Powens user is gone: every bank it fed is disconnected (``message``
+        on each), its connections archived, its token and id forgotten; the next connection
+        creates a new user."""
+        company = self.sudo()
+        connections = self.env["powens.connection"].sudo().with_context(active_test=False).search(
+            [("company_id", "=", company.id)])
+        journals = self.env["account.journal"].sudo().search([
+            ("powens_connection_id", "in", connections.ids), ("powens_state", "!=", "disconnected")])
+        journals._powens_mark_disconnected(message)
+        connections.active = False
+        company.write({"powens_user_token_encrypted": False, "powens_user_id": False})
+        return journals
 
     # --- Referential --------------------------------------------------------------------------
 

@@ -7,3 +7,6 @@ from . import test_powens_settings
 from . import test_powens_sync
 from . import test_powens_webhook
 from . import test_powens_connection_request
+from . import test_powens_gdpr
+from . import test_powens_sync_faults
+from . import test_powens_hostile_input

@@ -1,14 +1,22 @@
-"""Who may do what with Powens: the accounting-setup right enforced server-side, company
-isolation, and no secret in clear in the database, the logs or the webview URL."""
+"""Who may do what with Powens: the access matrix of every role against every model, action and
+route, the right checked again at the callback, company isolation, and no secret in clear in
+the database, the logs, the mails or the URLs after a whole flow; key rotation."""
+import json
 import logging
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
-from odoo import Command
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from cryptography.fernet import Fernet
 
-from ..const import SETUP_GROUP
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
+
+from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+from ..powens.signature import sign_webhook
 from .common import PowensSandboxMixin, WebviewDriver
 
 ENCRYPTED_COLUMNS = (
@@ -52,9 +60,6 @@ class PowensSecurityCase(PowensSandboxMixin):
             f"SELECT {', '.join(ENCRYPTED_COLUMNS)} FROM res_company WHERE id = %s", [self.company.id])
         return self.env.cr.fetchone()
 
-    def powens_calls(self):
-        return self.sandbox.control("GET", "/_sandbox/calls")
-
     def callback_path(self, journal, user=None):
         """Start the webview as ``user``, connect at the sandbox, return the callback path."""
         url = self.start_webview(journal, user=user)
@@ -66,19 +71,6 @@ class PowensSecurityCase(PowensSandboxMixin):
     def open_callback(self, path, login):
         self.authenticate(login, login)
         return self.url_open(path, allow_redirects=False)
-
-    def assert_refused(self, user, actions):
-        """Every action in ``actions`` (name -> callable(user)) raises AccessError for ``user``,
-        and none of them reaches Powens nor leaves a trace."""
-        calls_before = len(self.powens_calls())
-        consents_before = self.env["powens.consent"].search_count([])
-        states_before = self.env["powens.webview.state"].search_count([])
-        for name, run in actions.items():
-            with self.subTest(user=user.login, action=name), self.assertRaises(AccessError):
-                run(user)
-        self.assertEqual(len(self.powens_calls()), calls_before, "a refused action reached Powens")
-        self.assertEqual(self.env["powens.consent"].search_count([]), consents_before)
-        self.assertEqual(self.env["powens.webview.state"].search_count([]), states_before)
 
 
 @tagged("post_install", "-at_install")
@@ -95,75 +87,6 @@ class TestPowensRights(PowensSecurityCase, HttpCase):
         cls.public = cls.env.ref("base.public_user")
         cls.plain_admin = new_test_user(
             cls.env, login="powens_plain_admin", groups="base.group_system,account.group_account_user")
-
-    def powens_actions(self):
-        """Every Powens action, as ``name -> (run(user), check(result))``; the destructive
-        disconnection comes last."""
-        return {
-            "journal.action_powens_connect": (
-                lambda user: self.bank.with_user(user).action_powens_connect(),
-                lambda result: self.assertEqual(result["res_model"], "powens.consent.wizard")),
-            "journal.action_powens_reconnect": (
-                lambda user: self.connected_bank.with_user(user).action_powens_reconnect(),
-                lambda result: self.assertEqual(result["context"]["default_flow"], "reconnect")),
-            "journal.action_powens_choose_account": (
-                lambda user: self.connected_bank.with_user(user).action_powens_choose_account(),
-                lambda result: self.assertEqual(result["res_model"], "powens.account.link.wizard")),
-            "journal.action_powens_search_connectors": (
-                lambda user: self.bank.with_user(user).action_powens_search_connectors(),
-                lambda result: self.assertEqual(result["res_model"], "powens.connector.search")),
-            "journal._powens_webview_url": (
-                lambda user: self.bank.with_user(user)._powens_webview_url("connect", None),
-                lambda url: self.assertTrue(url.startswith(self.sandbox.webview_url + "/"))),
-            "company.action_add_bank": (
-                lambda user: self.company.with_user(user).action_add_bank(),
-                lambda result: self.assertEqual(result["context"]["default_company_id"], self.company.id)),
-            "company.action_powens_test_connection": (
-                lambda user: self.company.with_user(user).action_powens_test_connection(),
-                lambda result: self.assertEqual(result["params"]["type"], "success")),
-            "powens.consent.wizard.action_continue": (
-                lambda user: self.open_wizard(
-                    "powens.consent.wizard", user, journal_id=self.bank.id, accepted=True).action_continue(),
-                lambda result: self.assertTrue(result["url"].startswith(self.sandbox.webview_url + "/"))),
-            "powens.account.link.wizard.action_link": (
-                lambda user: self.open_wizard(
-                    "powens.account.link.wizard", user, journal_id=self.connected_bank.id,
-                    account_id=self.connection.account_ids[0].id).action_link(),
-                lambda _result: self.assertEqual(self.connected_bank.powens_account_id, self.connection.account_ids[0])),
-            "powens.connector.search.action_search": (
-                lambda user: self.open_wizard(
-                    "powens.connector.search", user, company_id=self.company.id, search_text="banque").action_search(),
-                lambda result: self.assertTrue(self.env["powens.connector.search"].browse(result["res_id"]).result_ids)),
-            "journal.action_powens_disconnect": (
-                lambda user: self.connected_bank.with_user(user).action_powens_disconnect(),
-                lambda _result: self.assertEqual(self.connected_bank.powens_state, "disconnected")),
-        }
-
-    def test_users_without_the_right_are_refused_every_powens_action(self):
-        """Hidden buttons are not a protection: each method refuses on its own."""
-        actions = {name: run for name, (run, _check) in self.powens_actions().items()}
-        for user in (self.accountant, self.portal, self.public, self.plain_admin):
-            self.assertFalse(user.has_group(SETUP_GROUP))
-            self.assert_refused(user, actions)
-        self.assertEqual(self.connected_bank.powens_connection_id, self.connection, "still connected")
-        self.assertTrue(self.connection.active)
-
-    def test_holder_without_admin_rights_can_run_every_powens_action(self):
-        """The right is enough on its own: no system administration needed."""
-        self.assertFalse(self.setup_user.has_group("base.group_system"))
-        self.assertFalse(self.setup_user.has_group("account.group_account_manager"))
-        for name, (run, check) in self.powens_actions().items():
-            with self.subTest(action=name):
-                check(run(self.setup_user))
-
-    def test_users_without_the_right_cannot_read_powens_records(self):
-        """Connections, accounts and consents are readable by holders only (access rights)."""
-        for model in POWENS_RECORD_MODELS:
-            for user in (self.accountant, self.portal, self.plain_admin):
-                with self.subTest(model=model, user=user.login), self.assertRaises(AccessError):
-                    self.env[model].with_user(user).search([])
-            with self.subTest(model=model, user="holder"):
-                self.assertTrue(self.env[model].with_user(self.setup_user).search([]))
 
     def test_company_powens_settings_hidden_from_users_without_the_right(self):
         """The Powens fields of the company carry the right as field groups."""
@@ -240,43 +163,6 @@ class TestPowensMultiCompany(PowensSecurityCase, HttpCase):
             groups="base.group_user,account.group_account_user," + SETUP_GROUP,
             company_id=cls.company.id, company_ids=[cls.company.id, cls.company_b.id])
 
-    def test_holder_of_company_a_cannot_act_on_company_b(self):
-        """The right in company A gives nothing in company B."""
-        self.assert_refused(self.setup_user, {
-            "journal.action_powens_connect": lambda user: self.bank_b.with_user(user).action_powens_connect(),
-            "journal.action_powens_reconnect": lambda user: self.bank_b.with_user(user).action_powens_reconnect(),
-            "journal.action_powens_disconnect": lambda user: self.bank_b.with_user(user).action_powens_disconnect(),
-            "journal.action_powens_choose_account": lambda user: self.bank_b.with_user(user).action_powens_choose_account(),
-            "journal.action_powens_search_connectors": lambda user: self.bank_b.with_user(user).action_powens_search_connectors(),
-            "journal._powens_webview_url": lambda user: self.bank_b.with_user(user)._powens_webview_url("connect", None),
-            "company.action_add_bank": lambda user: self.company_b.with_user(user).action_add_bank(),
-            "company.action_powens_test_connection": lambda user: self.company_b.with_user(user).action_powens_test_connection(),
-            "powens.consent.wizard.action_continue": lambda user: self.open_wizard(
-                "powens.consent.wizard", user, journal_id=self.bank_b.id, accepted=True).action_continue(),
-            "powens.account.link.wizard.action_link": lambda user: self.open_wizard(
-                "powens.account.link.wizard", user, journal_id=self.bank_b.id,
-                account_id=self.connection_b.account_ids[0].id).action_link(),
-            "powens.connector.search.action_search": lambda user: self.open_wizard(
-                "powens.connector.search", user, company_id=self.company_b.id, search_text="banque").action_search(),
-        })
-        self.assertEqual(self.bank_b.powens_connection_id, self.connection_b)
-        self.assertFalse(self.bank_b.powens_account_id)
-
-    def test_holder_of_company_a_cannot_read_company_b_powens_records(self):
-        """Record rules: B's connection, accounts and consent are invisible from A."""
-        records_b = {
-            "powens.connection": self.connection_b,
-            "powens.account": self.connection_b.account_ids,
-            "powens.consent": self.env["powens.consent"].search([("company_id", "=", self.company_b.id)]),
-        }
-        for model, records in records_b.items():
-            with self.subTest(model=model):
-                self.assertTrue(records)
-                self.assertFalse(self.env[model].with_user(self.setup_user).search([("id", "in", records.ids)]))
-                with self.assertRaises(AccessError):
-                    records.with_user(self.setup_user).read(["company_id"])
-                self.assertEqual(self.env[model].with_user(self.user_both).search([("id", "in", records.ids)]), records)
-
     def test_holder_of_both_companies_connects_each_bank_in_its_own_company(self):
         """The same user connects A's and B's banks; each round trip, consent and Powens user
         belongs to the bank's company."""
@@ -317,9 +203,41 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         return {"client secret": self.sandbox.client_secret, "webhook secret": self.sandbox.webhook_secret,
                 "user token": token}
 
-    def connect_through_webview(self):
-        self.assertEqual(self.open_callback(self.callback_path(self.bank), "powens_setup").status_code, 303)
-        self.assertTrue(self.bank.powens_connection_id)
+    def run_full_flow(self):
+        """Everything that handles a secret: the company's Powens user created, a bank connected
+        through the webview, retrieved, notified by a signed webhook, and a connection request
+        e-mailed (Option 2). Returns every URL the browser or a mail was given."""
+        webview_url = self.start_webview(self.bank)
+        callback = WebviewDriver(self.sandbox.webview_url).connect(webview_url)
+        base_url = self.bank.get_base_url()
+        response = self.open_callback(callback[len(base_url):], "powens_setup")
+        self.assertEqual(response.status_code, 303)
+        account = self.bank.powens_connection_id.account_ids[:1]
+        if not self.bank.powens_account_id:
+            self.open_wizard("powens.account.link.wizard", self.setup_user, journal_id=self.bank.id,
+                             account_id=account.id).action_link()
+        self.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": 3})
+        self.bank.with_user(self.setup_user).action_powens_sync()
+        body = json.dumps({"id": account.powens_id, "id_user": self.company.powens_user_id,
+                           "id_connection": account.connection_id.powens_id, "transactions": []}).encode()
+        date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        path = f"{WEBHOOK_ROUTE}/account_synced"
+        delivery = self.url_open(path, data=body, headers={
+            "Content-Type": "application/json", "BI-Signature-Date": date,
+            "BI-Signature": sign_webhook(self.sandbox.webhook_secret, path, date, body)})
+        self.assertEqual(delivery.status_code, 200)
+        invited = new_test_user(self.env, login="powens_secret_invited", groups="base.group_user",
+                                email="invited@example.com")
+        other_bank = self.env["account.journal"].create({"name": "Banque à inviter", "type": "bank"})
+        request = self.env["powens.connection.request"].with_user(self.setup_user)._send(other_bank, invited)
+        return [webview_url, callback, response.headers["Location"], request.sudo().request_url]
+
+    def mail_texts(self):
+        self.env.flush_all()
+        mails = self.env["mail.mail"].sudo().search([])
+        messages = self.env["mail.message"].sudo().search([])
+        self.assertTrue(mails, "the request was e-mailed")
+        return mails.mapped("body_html") + mails.mapped("subject") + messages.mapped("body")
 
     def text_columns_by_table(self):
         self.env.cr.execute("""
@@ -342,10 +260,10 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             found += [f"{table}.{column}" for column, hit in zip(columns, self.env.cr.fetchone()) if hit]
         return found
 
-    def test_connect_flow_stores_only_ciphertext(self):
+    def test_full_flow_stores_only_ciphertext(self):
         """The three secret columns hold Fernet ciphertext of the right values, and no text
         column of any table holds a secret in clear."""
-        self.connect_through_webview()
+        self.run_full_flow()
         secrets = self.clear_secrets()
         box = self.company._powens_secret_box()
         for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.stored_ciphertexts(), secrets.values()):
@@ -358,11 +276,11 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             with self.subTest(secret=name):
                 self.assertEqual(self.columns_holding(clear), [])
 
-    def test_connect_flow_logs_no_secret(self):
+    def test_full_flow_logs_no_secret(self):
         """Every record logged (DEBUG included, Powens client and HTTP server alike) during the
-        whole connection is free of secrets."""
+        whole flow is free of secrets."""
         with self.assertLogs(level="DEBUG") as logs, loggers_at_debug("odoo", "werkzeug"):
-            self.connect_through_webview()
+            self.run_full_flow()
         secrets = self.clear_secrets()
         messages = [record.getMessage() for record in logs.records]
         self.assertTrue(any("Powens request" in message for message in messages),
@@ -371,6 +289,28 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         for name, clear in secrets.items():
             with self.subTest(secret=name):
                 self.assertEqual([message for message in messages if clear in message], [])
+
+    def test_full_flow_mails_and_urls_carry_no_secret(self):
+        """Neither the mails and messages nor any URL given to a browser holds a secret."""
+        urls = self.run_full_flow()
+        texts = self.mail_texts() + urls
+        for name, clear in self.clear_secrets().items():
+            with self.subTest(secret=name):
+                self.assertEqual([text for text in texts if text and clear in text], [])
+
+    def test_key_rotation_after_a_full_flow_loses_nothing(self):
+        """A new key before the old one, the secrets encrypted again: the new key alone then
+        reads every secret, and the bank is retrieved as before."""
+        self.run_full_flow()
+        secrets, old_key = self.clear_secrets(), config.get("powens_encryption_key")
+        new_key = Fernet.generate_key().decode()
+        with patch.dict(config._runtime_options, {"powens_encryption_key": f"{new_key},{old_key}"}):
+            self.company._powens_rotate_secrets()
+        self.company.invalidate_recordset()
+        with patch.dict(config._runtime_options, {"powens_encryption_key": new_key}):
+            self.assertEqual(self.clear_secrets(), secrets)
+            action = self.bank.with_user(self.setup_user).action_powens_sync()
+            self.assertEqual(action["params"]["type"], "info", action["params"]["message"])
 
     def test_webview_url_carries_a_temporary_code_only(self):
         """The browser gets a one-time code, never the permanent token nor the client secret."""
@@ -383,3 +323,381 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             with self.subTest(secret=name):
                 self.assertNotIn(clear, url)
         self.assertNotEqual(query["code"][0], secrets["user token"])
+
+
+# --- The access matrix ------------------------------------------------------------------------
+# Who may do what, written down once and checked against the server. One row per model, action
+# and route of the add-on, found by introspection (its models, the fields it adds to others, the
+# `action_*` methods its classes define, the routes of its controller): a new one without a row
+# here fails the test. A cell is a pair: in company A (the role's own; the administrator works
+# in A and B) and on company B's records. A role a row does not name may do nothing there.
+ROLES = ("public", "portal", "invited", "accountant", "admin_without_right", "admin", "holder")
+
+# model -> role -> (operations in A, in B): r read, w write, c create, u unlink. For the models
+# the add-on inherits: reading the fields it adds and writing the editable ones, one row per
+# `groups` of those fields. Wizards (transient) are tried on one the role created itself.
+MODEL_MATRIX = {
+    "account.bank.statement.line fields": {
+        "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
+    "account.journal fields": {"admin": ("r", "r"), "holder": ("r", "")},
+    "account.referential.bank.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
+    "powens.account": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.account.link.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
+    "powens.connection": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.connection.request": {"invited": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
+    "powens.connector.search": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
+    "powens.connector.search.result": {"admin": ("rwcu", "rwcu"), "holder": ("rwcu", "rwcu")},
+    "powens.consent": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.consent.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
+    "powens.pending.transaction": {
+        "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
+    "powens.sync.log": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.webhook.event": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.webview.state": {"admin_without_right": ("r", ""), "admin": ("r", "r")},
+    "res.company fields": {
+        "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("rw", "rw"), "holder": ("r", "")},
+    # The ciphertexts: a system administrator's, with or without the right, like the whole company.
+    "res.company fields [base.group_system]": {"admin_without_right": ("rw", ""), "admin": ("rw", "rw")},
+    f"res.company fields [{SETUP_GROUP}]": {"admin": ("rw", "rw"), "holder": ("rw", "")},
+    # The Settings app is the administrators'; holders have the POWENS settings form.
+    f"res.config.settings fields [{SETUP_GROUP}]": {"admin": ("rw", "rw")},
+}
+
+# Who configures Powens: the holder in their company, the administrator (who holds the right
+# through accounting administration) in both.
+SETUP = {"admin": (True, True), "holder": (True, False)}
+# "model.action" -> role -> (allowed in A, in B).
+ACTION_MATRIX = {
+    "account.journal.action_powens_choose_account": SETUP,
+    "account.journal.action_powens_choose_request_user": SETUP,
+    "account.journal.action_powens_connect": SETUP,
+    "account.journal.action_powens_disconnect": SETUP,
+    "account.journal.action_powens_manage": SETUP,
+    # Only a list of the lines, which whoever reads the journal reads anyway.
+    "account.journal.action_powens_open_lines": {
+        "accountant": (True, False), "admin_without_right": (True, False), **SETUP},
+    "account.journal.action_powens_reconnect": SETUP,
+    "account.journal.action_powens_search_connectors": SETUP,
+    "account.journal.action_powens_sync": SETUP,
+    "account.referential.bank.wizard.action_save": SETUP,
+    "powens.account.link.wizard.action_link": SETUP,
+    "powens.connection.request.action_cancel": SETUP,
+    "powens.connection.request.action_consent": {"invited": (True, False)},
+    "powens.connection.request.action_decline": {"invited": (True, False)},
+    "powens.connection.request.action_open_webview": {"invited": (True, False)},
+    "powens.connection.request.action_resend": SETUP,
+    "powens.connector.search.action_search": SETUP,
+    "powens.consent.wizard.action_continue": SETUP,
+    "res.company.action_add_bank": SETUP,
+    "res.company.action_open_powens_settings": SETUP,
+    "res.company.action_powens_delete_user": SETUP,
+    "res.company.action_powens_test_connection": SETUP,
+    "res.config.settings.action_powens_test_connection": {"admin": (True, True)},
+    "res.users.action_powens_send_connection_request": SETUP,
+}
+
+# route -> role -> (status class in A, in B); the requests are TestPowensAccessMatrix.route_requests.
+# The public is sent to the login page (3xx) by the routes that need a user; a session gives
+# nothing on the webhooks, where only the signature counts.
+WEBHOOK_STATUSES = {role: ("4xx", "2xx") for role in ROLES}
+ROUTE_MATRIX = {
+    CALLBACK_ROUTE: {"public": ("3xx", "3xx"), "portal": ("4xx", "4xx"), "invited": ("4xx", "4xx"),
+                     "accountant": ("4xx", "4xx"), "admin_without_right": ("4xx", "4xx"),
+                     "admin": ("4xx", "3xx"), "holder": ("3xx", "4xx")},
+    f"{REQUEST_ROUTE}/<int:request_id>": {
+        "public": ("3xx", "3xx"), "portal": ("4xx", "4xx"), "invited": ("3xx", "4xx"), "accountant": ("4xx", "4xx"),
+        "admin_without_right": ("4xx", "4xx"), "admin": ("3xx", "3xx"), "holder": ("3xx", "4xx")},
+    WEBHOOK_ROUTE: WEBHOOK_STATUSES,
+    f"{WEBHOOK_ROUTE}/<string:event>": WEBHOOK_STATUSES,
+}
+EMPTY = {"MODEL_MATRIX": ("", ""), "ACTION_MATRIX": (False, False)}
+
+
+class _Undo(Exception):
+    """Raised to roll a savepoint back after an attempt."""
+
+
+@tagged("post_install", "-at_install")
+class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
+    """Every role against every model, action and route of the add-on, in its own company and
+    in another one; the expected outcome is the literal matrix above."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "INGENEO Filiale B"})
+        cls.env["account.chart.template"].try_loading("generic_coa", cls.company_b, install_demo=False)
+        cls.configure_powens(cls.company_b)
+        cls.companies = {"A": cls.company, "B": cls.company_b}
+        both = {"company_id": cls.company.id, "company_ids": [cls.company.id, cls.company_b.id]}
+        cls.users = {
+            "admin": new_test_user(cls.env, login="matrix_admin", password="matrix_admin",
+                                   groups="base.group_system,account.group_account_manager", **both),
+            "holder": cls.setup_user,
+            "admin_without_right": new_test_user(
+                cls.env, login="matrix_plain_admin", password="matrix_plain_admin",
+                groups="base.group_system,account.group_account_user"),
+            "accountant": cls.accountant,
+            "invited": new_test_user(cls.env, login="matrix_invited", password="matrix_invited",
+                                     groups="base.group_user", email="invited@example.com"),
+            "portal": new_test_user(cls.env, login="matrix_portal", password="matrix_portal",
+                                    groups="base.group_portal"),
+            "public": cls.env.ref("base.public_user"),
+        }
+        invited_b = new_test_user(cls.env, login="matrix_invited_b", groups="base.group_user",
+                                  company_id=cls.company_b.id, company_ids=[cls.company_b.id])
+        cls.records = {key: cls.company_fixture(company, invited)
+                       for (key, company), invited in zip(cls.companies.items(), (cls.users["invited"], invited_b))}
+
+    @classmethod
+    def company_fixture(cls, company, invited):
+        """One record of each of the add-on's models in ``company``, as the flows make them."""
+        admin = cls.users["admin"]
+        env = cls.env(context=dict(cls.env.context, allowed_company_ids=[company.id]))
+        journal = env["account.journal"].create({"name": f"Banque {company.name}", "type": "bank",
+                                                 "company_id": company.id})
+        connection = cls.connect_at_powens(journal)
+        to_invite = env["account.journal"].create({"name": f"Banque à connecter {company.name}", "type": "bank",
+                                                   "company_id": company.id})
+        request = env["powens.connection.request"].with_user(admin)._send(to_invite, invited).sudo()
+        env["powens.webview.state"].with_user(admin)._issue(journal, "connect")
+        env["powens.sync.log"]._record(journal, "manual", fields.Datetime.now(), 0.1, {})
+        env["powens.pending.transaction"].sudo().create({"journal_id": journal.id, "powens_transaction_id": "p1"})
+        env["powens.webhook.event"].sudo().create({"company_id": company.id, "event_type": "CONNECTION_SYNCED",
+                                                   "received_at": fields.Datetime.now()})
+        line = env["account.bank.statement.line"].sudo().create({
+            "journal_id": journal.id, "amount": 1.0, "payment_ref": "m", "powens_transaction_id": "t1"})
+        records = {model: env[model].sudo().search([("company_id", "=", company.id)], limit=1)
+                   for model in ("powens.connection", "powens.account", "powens.consent", "powens.connection.request",
+                                 "powens.pending.transaction", "powens.sync.log", "powens.webhook.event",
+                                 "powens.webview.state")}
+        records.update({"account.journal": journal, "account.bank.statement.line": line, "res.company": company,
+                        "request_journal": to_invite, "request": request, "invited": invited})
+        return {key: record.with_env(cls.env) for key, record in records.items()}
+
+    # --- introspection ----------------------------------------------------------------------
+
+    def addon_classes(self, model_name):
+        return [cls for cls in type(self.env[model_name]).mro()[1:] if getattr(cls, "_module", None) == "ingeneo_powens"]
+
+    def addon_models(self):
+        """The add-on's own models, and the models it extends, by name."""
+        own, inherited = [], []
+        for name in self.registry:
+            if not self.addon_classes(name):
+                continue
+            (own if self.env[name]._original_module == "ingeneo_powens" else inherited).append(name)
+        return sorted(own), sorted(inherited)
+
+    def added_fields_by_groups(self, model_name):
+        """The fields the add-on adds to ``model_name``, grouped by their ``groups``."""
+        names = {name for cls in self.addon_classes(model_name)
+                 for name, value in vars(cls).items() if isinstance(value, fields.Field)}
+        by_groups = {}
+        for name in sorted(names):
+            field = self.env[model_name]._fields[name]
+            key = f"{model_name} fields [{field.groups}]" if field.groups else f"{model_name} fields"
+            by_groups.setdefault(key, []).append(field)
+        return by_groups
+
+    def addon_actions(self):
+        """Every public `action_*` method the add-on's classes define, as "model.method"."""
+        return sorted({f"{name}.{method}" for name in self.registry for cls in self.addon_classes(name)
+                       for method in vars(cls) if method.startswith("action_")})
+
+    def addon_routes(self):
+        from ..controllers.main import PowensController
+        return sorted(path for member in vars(PowensController).values()
+                      for path in getattr(member, "original_routing", {}).get("routes", []))
+
+    # --- attempts ---------------------------------------------------------------------------
+
+    def attempt(self, run):
+        """True when ``run`` went through the access checks (a business refusal, UserError,
+        comes after them), False on AccessError; everything it did is rolled back."""
+        outcome = None
+        try:
+            with self.env.cr.savepoint():
+                try:
+                    run()
+                    outcome = True
+                except AccessError:  # a UserError too: first
+                    outcome = False
+                except UserError:
+                    outcome = True
+                raise _Undo
+        except _Undo:
+            pass
+        self.env.invalidate_all()
+        return outcome
+
+    def model_operations(self, model_name, user, key):
+        """The operations ``user`` may do on ``model_name`` in company ``key``."""
+        ops = ""
+        if self.env[model_name].is_transient():
+            # A wizard is its creator's alone: tried on one the user created in that company.
+            try:
+                record = self.open_wizard(model_name, user, **self.wizard_values(model_name, key))
+            except AccessError:
+                return ops
+        else:
+            record = self.records[key][model_name].with_user(user)
+        for op in ("read", "write", "create", "unlink"):
+            if record.has_access(op):
+                ops += "rwcu"["read write create unlink".split().index(op)]
+        return ops
+
+    def field_operations(self, model_name, field_list, user, key):
+        """Read the added fields; write those the interface may write (not readonly), with
+        their own values: a write that changes nothing still goes through every check."""
+        record = self.records[key].get(model_name) or self.env[model_name].sudo().create({})
+        mine = record.with_user(user).with_company(self.companies[key])
+        ops = "r" if self.attempt(lambda: mine.read([field.name for field in field_list])) else ""
+        editable = [field.name for field in field_list if not field.readonly and (field.store or field.inverse)]
+        values = record._convert_to_write({name: record[name] for name in editable})
+        return ops + ("w" if editable and self.attempt(lambda: mine.write(values)) else "")
+
+    def wizard_values(self, model_name, key):
+        records = self.records[key]
+        journal, company = records["account.journal"], records["res.company"]
+        return {
+            "powens.consent.wizard": {"journal_id": journal.id, "accepted": True},
+            "powens.account.link.wizard": {"journal_id": journal.id,
+                                           "account_id": records["powens.account"].id},
+            "powens.connector.search": {"company_id": company.id, "search_text": "banque"},
+            "powens.connector.search.result": {
+                "search_id": self.env["powens.connector.search"].create({"company_id": company.id}).id},
+            "account.referential.bank.wizard": {"company_id": company.id, "name": "Banque ajoutée"},
+            "res.config.settings": {},
+        }[model_name]
+
+    def action_runs(self):
+        """"model.action" -> run(user, key): how each action is called, as the interface does."""
+        def on(model_key, method, context=None, prepare=None):
+            def run(user, key):
+                record = self.records[key][model_key]
+                if prepare:
+                    prepare(self.records[key])
+                getattr(record.with_user(user).with_context(**(context or {})), method)()
+            return run
+
+        def wizard(model, method):
+            return lambda user, key: getattr(self.open_wizard(model, user, **self.wizard_values(model, key)), method)()
+
+        def send_request(user, key):
+            records = self.records[key]
+            records["invited"].with_user(user).with_context(
+                powens_request_journal_id=records["request_journal"].id).action_powens_send_connection_request()
+
+        def settings_test(user, key):
+            settings = self.env["res.config.settings"].with_user(user).with_company(self.companies[key])
+            settings.create({}).action_powens_test_connection()
+
+        def consented(records):
+            records["request"].with_user(records["invited"]).action_consent()
+
+        def forgotten_token(records):
+            # Access is what is checked: the company's user is deleted at Powens by its own tests.
+            records["res.company"].sudo().powens_user_token_encrypted = False
+
+        journal = {f"account.journal.{name}": on("account.journal", name) for name in (
+            "action_powens_connect", "action_powens_reconnect", "action_powens_manage",
+            "action_powens_choose_request_user", "action_powens_choose_account", "action_powens_search_connectors",
+            "action_powens_open_lines", "action_powens_sync", "action_powens_disconnect")}
+        return {
+            **journal,
+            "res.company.action_open_powens_settings": on("res.company", "action_open_powens_settings"),
+            "res.company.action_powens_test_connection": on("res.company", "action_powens_test_connection"),
+            "res.company.action_add_bank": on("res.company", "action_add_bank"),
+            "res.company.action_powens_delete_user": on("res.company", "action_powens_delete_user",
+                                                        prepare=forgotten_token),
+            "res.config.settings.action_powens_test_connection": settings_test,
+            "res.users.action_powens_send_connection_request": send_request,
+            "powens.connection.request.action_resend": on("request", "action_resend"),
+            "powens.connection.request.action_cancel": on("request", "action_cancel"),
+            "powens.connection.request.action_consent": on("request", "action_consent"),
+            "powens.connection.request.action_open_webview": on("request", "action_open_webview", prepare=consented),
+            "powens.connection.request.action_decline": on("request", "action_decline"),
+            "powens.consent.wizard.action_continue": wizard("powens.consent.wizard", "action_continue"),
+            "powens.account.link.wizard.action_link": wizard("powens.account.link.wizard", "action_link"),
+            "powens.connector.search.action_search": wizard("powens.connector.search", "action_search"),
+            "account.referential.bank.wizard.action_save": wizard("account.referential.bank.wizard", "action_save"),
+        }
+
+    def route_requests(self):
+        """route -> request(role, key) returning the HTTP status:
+        - the callback of a genuine round trip started in that company (by the holder in A, by
+          the administrator in B): only its starter may finish it;
+        - the link of the connection request of that company's invited user;
+        - webhooks: in A unsigned, in B signed for company B; a session adds nothing."""
+        callbacks = {"A": self.callback_path(self.records["A"]["request_journal"]),
+                     "B": self.callback_path(self.records["B"]["request_journal"].with_company(self.company_b),
+                                             user=self.users["admin"])}
+        deliveries = {key: json.dumps({"id": 1, "id_user": company.powens_user_id}).encode()
+                      for key, company in self.companies.items()}
+
+        def webhook(path):
+            def post(key):
+                headers = {"Content-Type": "application/json"}
+                if key == "B":
+                    date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                    headers.update({"BI-Signature-Date": date, "BI-Signature": sign_webhook(
+                        self.sandbox.webhook_secret, path, date, deliveries[key])})
+                return self.url_open(path, data=deliveries[key], headers=headers, allow_redirects=False)
+            return post
+
+        return {
+            CALLBACK_ROUTE: lambda key: self.url_open(callbacks[key], allow_redirects=False),
+            f"{REQUEST_ROUTE}/<int:request_id>": lambda key: self.url_open(
+                f"{REQUEST_ROUTE}/{self.records[key]['request'].id}", allow_redirects=False),
+            WEBHOOK_ROUTE: webhook(WEBHOOK_ROUTE),
+            f"{WEBHOOK_ROUTE}/<string:event>": webhook(f"{WEBHOOK_ROUTE}/account_categorized"),
+        }
+
+    def login(self, role):
+        if role == "public":
+            self.authenticate(None, None)
+        else:
+            self.authenticate(self.users[role].login, self.users[role].login)
+
+    # --- the test ---------------------------------------------------------------------------
+
+    def test_every_role_against_every_model_action_and_route(self):
+        own, inherited = self.addon_models()
+        model_rows = {name: None for name in own}
+        for name in inherited:
+            model_rows.update(self.added_fields_by_groups(name))
+        actions, runs = self.addon_actions(), self.action_runs()
+        routes, requests = self.addon_routes(), self.route_requests()
+        self.assertEqual(sorted(runs), actions, "every action of the add-on is called by the matrix")
+        self.assertEqual(sorted(requests), routes, "every route of the add-on is requested by the matrix")
+        observed = {"MODEL_MATRIX": {}, "ACTION_MATRIX": {}, "ROUTE_MATRIX": {}}
+        checks = 0
+        for role in ROLES:
+            user = self.users[role]
+            models = observed["MODEL_MATRIX"][role] = {}
+            for row, field_list in model_rows.items():
+                model_name = row.split(" ")[0]
+                models[row] = tuple(
+                    self.model_operations(model_name, user, key) if field_list is None
+                    else self.field_operations(model_name, field_list, user, key) for key in "AB")
+                checks += 8 if field_list is None else 4
+            observed["ACTION_MATRIX"][role] = {
+                action: tuple(self.attempt(lambda: runs[action](user, key)) for key in "AB") for action in actions}
+            checks += 2 * len(actions)
+        for role in ROLES:
+            self.login(role)
+            observed["ROUTE_MATRIX"][role] = {
+                route: tuple(f"{requests[route](key).status_code // 100}xx" for key in "AB") for route in routes}
+            checks += 2 * len(routes)
+        expected = {"MODEL_MATRIX": MODEL_MATRIX, "ACTION_MATRIX": ACTION_MATRIX, "ROUTE_MATRIX": ROUTE_MATRIX}
+        for matrix, rows in expected.items():
+            self.assertLessEqual(set(rows), set(observed[matrix]["admin"]), "a row of the matrix matches nothing")
+        for matrix, by_role in observed.items():
+            for role, cells in by_role.items():
+                for row, outcome in cells.items():
+                    with self.subTest(matrix=matrix, role=role, row=row):
+                        self.assertIn(row, expected[matrix], "no row in the matrix")
+                        self.assertEqual(outcome, expected[matrix][row].get(role, EMPTY.get(matrix)))
+        print(f"\naccess matrix: {len(ROLES)} roles x {len(model_rows)} model rows, {len(actions)} actions, "
+              f"{len(routes)} routes, 2 companies = {checks} checks")

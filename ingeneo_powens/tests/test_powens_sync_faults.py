@@ -1,0 +1,117 @@
+"""A retrieval interrupted at every page boundary and in the middle of every page — the worker
+killed, its database connection lost, Powens failing — then resumed, ends with exactly the lines
+of an uninterrupted retrieval: none lost, none doubled, every amount to the cent.
+
+Each page is committed on its own in production (``commit_page`` is the cron's
+``_commit_progress``); here a savepoint stands for each commit, and an interruption rolls back
+to the last one, which is what PostgreSQL does to the transaction of a dead worker.
+"""
+from decimal import Decimal
+from unittest.mock import patch
+
+from psycopg2 import OperationalError
+
+from odoo.tests import tagged
+
+from ..models.account_bank_statement_line import AccountBankStatementLine
+from ..powens import PowensError
+from .test_powens_sync import ConnectedBankCase
+
+PAGE_SIZE = 5
+MOVEMENTS = 25
+
+
+class Killed(BaseException):
+    """The worker dies: nothing after this point runs, nothing uncommitted survives."""
+
+
+def connection_dropped():
+    return OperationalError("terminating connection due to administrator command")
+
+
+@tagged("post_install", "-at_install")
+class TestPowensInterruptedRetrieval(ConnectedBankCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.account.powens_id}/transactions", {"count": MOVEMENTS})
+        client = cls.company._powens_client()
+        cls.expected = sorted(
+            (str(item["id"]), Decimal(str(item["value"])))
+            for item in client.iter_transactions(cls.account.powens_id, include_deleted=False) if not item["coming"])
+        cls.pages = -(-len(cls.expected) // PAGE_SIZE)
+
+    def imported(self):
+        self.env.invalidate_all()
+        lines = self.env["account.bank.statement.line"].search([("journal_id", "=", self.bank.id)])
+        return sorted((line.powens_transaction_id, Decimal(str(line.amount))) for line in lines)
+
+    def interrupted_then_resumed(self, interrupt):
+        """Pull with ``interrupt(page_number, phase)`` called after each page is committed
+        (phase "boundary") and in the middle of each page (phase "mid-page"); when it raises,
+        roll back to the last commit, then resume with a plain pull. Returns the lines."""
+        savepoint = [self.env.cr.savepoint()]
+        pages_done = [0]
+        import_page = AccountBankStatementLine._powens_import_page
+
+        def commit_page(_count):
+            savepoint[0].close(rollback=False)
+            savepoint[0] = self.env.cr.savepoint()
+            pages_done[0] += 1
+            interrupt(pages_done[0], "boundary")
+
+        def import_half_then_interrupt(lines, journal, payloads):
+            half = len(payloads) // 2
+            counts = import_page(lines, journal, payloads[:half])
+            interrupt(pages_done[0] + 1, "mid-page")
+            rest = import_page(lines, journal, payloads[half:])
+            return {key: counts[key] + rest[key] for key in counts}
+
+        with patch.object(AccountBankStatementLine, "_powens_import_page", import_half_then_interrupt):
+            try:
+                self.account._pull_into(self.bank, commit_page, page_size=PAGE_SIZE)
+            except (Killed, OperationalError, PowensError):
+                savepoint[0].close(rollback=True)
+                self.env.invalidate_all()
+            else:
+                savepoint[0].close(rollback=False)
+                self.fail("the retrieval was not interrupted")
+        self.sandbox.control("DELETE", "/_sandbox/faults")
+        self.account._pull_into(self.bank, lambda count: None, page_size=PAGE_SIZE)
+        return self.imported()
+
+    def test_every_interruption_is_resumed_without_loss_nor_duplicate(self):
+        self.assertGreaterEqual(self.pages, 5)
+        self.account._pull_into(self.bank, lambda count: None, page_size=PAGE_SIZE)
+        self.assertEqual(self.imported(), self.expected, "the uninterrupted reference")
+        faults, lost, doubled = 0, 0, 0
+        for cause in ("killed", "connection dropped", "Powens failing"):
+            for phase in ("boundary", "mid-page"):
+                for page in range(1, self.pages + (phase == "mid-page")):
+                    if cause == "Powens failing" and phase == "mid-page":
+                        continue  # Powens answers whole pages: it fails between them only
+
+                    def interrupt(number, when, cause=cause, phase=phase, page=page):
+                        if (number, when) != (page, phase):
+                            return
+                        if cause == "killed":
+                            raise Killed()
+                        if cause == "connection dropped":
+                            raise connection_dropped()
+                        self.sandbox.control("POST", "/_sandbox/faults",
+                                             {"kind": "429", "retry_after": 120, "path": "/transactions"})
+
+                    with self.subTest(cause=cause, phase=phase, page=page), self.env.cr.savepoint(flush=False) as case:
+                        self.env["account.bank.statement.line"].search([("journal_id", "=", self.bank.id)]).unlink()
+                        self.account.sudo().last_update_cursor = False
+                        imported = self.interrupted_then_resumed(interrupt)
+                        faults += 1
+                        ids = [powens_id for powens_id, _amount in imported]
+                        lost += len(set(self.expected) - set(imported))
+                        doubled += len(ids) - len(set(ids))
+                        self.assertEqual(imported, self.expected)
+                        case.close(rollback=True)
+        print(f"\nfaults injected: {faults} ({self.pages} pages of {PAGE_SIZE}, {len(self.expected)} movements); "
+              f"lines lost: {lost}; duplicates: {doubled}")
+        self.assertEqual((lost, doubled), (0, 0))
