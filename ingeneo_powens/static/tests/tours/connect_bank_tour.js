@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { consentThroughPowensWebview } from "@ingeneo_powens/../tests/tours/powens_tour_steps";
 
 // Option 1: "Connecter POWENS" on the bank -> consent -> Powens' webview (the sandbox drives
 // itself in tests) -> back in the ERP -> choose the account -> waiting for the first movements.
@@ -12,19 +13,7 @@ registry.category("web_tour.tours").add("ingeneo_powens_connect_bank", {
             trigger: "button[name=action_powens_connect]",
             run: "click",
         },
-        {
-            trigger: ".modal .o_field_widget[name=accepted] input",
-            run: "click",
-        },
-        {
-            trigger: ".modal-footer button[name=action_continue]",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            trigger: ".o_form_view a.nav-link[name=powens]",
-            run: "click",
-        },
+        ...consentThroughPowensWebview(),
         {
             trigger: "button[name=action_powens_choose_account]",
             run: "click",

@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { consentThroughPowensWebview } from "@ingeneo_powens/../tests/tours/powens_tour_steps";
 
 // A bank whose bank asks for a strong authentication again (Powens' SCARequired):
 // "Action requise" and "Reconnecter" -> consent -> Powens' reconnect webview (the sandbox drives
@@ -19,19 +20,7 @@ registry.category("web_tour.tours").add("ingeneo_powens_reconnect_bank", {
             trigger: "button[name=action_powens_reconnect].btn-primary:contains(Reconnecter)",
             run: "click",
         },
-        {
-            trigger: ".modal .o_field_widget[name=accepted] input",
-            run: "click",
-        },
-        {
-            trigger: ".modal-footer button[name=action_continue]",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            trigger: ".o_form_view a.nav-link[name=powens]",
-            run: "click",
-        },
+        ...consentThroughPowensWebview(),
         {
             trigger: ".o_field_widget[name=powens_state]:contains(Connectée)",
         },
