@@ -65,6 +65,15 @@ class PowensConnection(models.Model):
             connected_by_id=(connected_by or self.env.user).id,
         ))
 
+    def _disconnect_banks(self, message):
+        """These connections no longer exist at Powens: the banks they fed are disconnected
+        (``message`` on each) and the connections archived. Returns the banks."""
+        journals = self.env["account.journal"].sudo().search([
+            ("powens_connection_id", "in", self.ids), ("powens_state", "!=", "disconnected")])
+        journals._powens_mark_disconnected(message)
+        self.sudo().active = False
+        return journals
+
 
 def _consent_expiry(data):
     """The exact end of the account holder's consent: the sources' access_expire when Powens

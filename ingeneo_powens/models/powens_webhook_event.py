@@ -194,7 +194,7 @@ class PowensWebhookEvent(models.Model):
             self.write({"outcome": "ignored", "summary": self.env._("Unknown connection.")})
             return
         self.connection_id = connection
-        journals = self._powens_disconnect(connection, self.env._(
+        journals = connection._disconnect_banks(self.env._(
             "Disconnected: the connection was deleted at Powens; the imported movements are kept."))
         self.write({"outcome": "processed", "summary": self.env._(
             "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
@@ -206,13 +206,6 @@ class PowensWebhookEvent(models.Model):
             "Disconnected: the company's Powens user was deleted; the imported movements are kept."))
         self.write({"outcome": "processed", "summary": self.env._(
             "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
-
-    def _powens_disconnect(self, connections, message):
-        journals = self.env["account.journal"].search([
-            ("powens_connection_id", "in", connections.ids), ("powens_state", "!=", "disconnected")])
-        journals._powens_mark_disconnected(message)
-        connections.write({"active": False})
-        return journals
 
     # --- Lookups ---------------------------------------------------------------------------------
 

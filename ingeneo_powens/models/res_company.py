@@ -291,10 +291,7 @@ class ResCompany(models.Model):
         company = self.sudo()
         connections = self.env["powens.connection"].sudo().with_context(active_test=False).search(
             [("company_id", "=", company.id)])
-        journals = self.env["account.journal"].sudo().search([
-            ("powens_connection_id", "in", connections.ids), ("powens_state", "!=", "disconnected")])
-        journals._powens_mark_disconnected(message)
-        connections.active = False
+        journals = connections._disconnect_banks(message)
         company.write({"powens_user_token_encrypted": False, "powens_user_id": False})
         return journals
 
