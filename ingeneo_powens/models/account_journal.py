@@ -5,10 +5,10 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES
+from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES, SETUP_GROUP
 from ..powens import PowensError, PowensNotFound
 from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
@@ -40,9 +40,10 @@ class AccountJournal(models.Model):
 
     powens_account_id = fields.Many2one(
         "powens.account", string="Powens account", copy=False, readonly=True, index="btree_not_null",
+        check_company=True,
         help="The bank account, reached through Powens, whose movements feed this journal.")
     powens_connection_id = fields.Many2one(
-        "powens.connection", string="Powens connection", copy=False, readonly=True,
+        "powens.connection", string="Powens connection", copy=False, readonly=True, check_company=True,
         help="The bank login at Powens this journal was connected with.")
     powens_state = fields.Selection(
         JOURNAL_POWENS_STATES, string="Automatic retrieval", default="not_connected",
@@ -54,13 +55,17 @@ class AccountJournal(models.Model):
     powens_next_sync_at = fields.Datetime(
         related="powens_connection_id.next_try", string="Next retrieval at Powens")
     powens_sync_started_at = fields.Datetime(copy=False, readonly=True)
+    # Related fields are computed as superuser: the bank's live balance is shown to those who
+    # may read the Powens account (the holders of the right, in their companies), not to every
+    # reader of the journal.
     powens_balance = fields.Monetary(
         related="powens_account_id.balance", string="Balance at the bank",
-        currency_field="powens_balance_currency_id")
-    powens_balance_currency_id = fields.Many2one(related="powens_account_id.currency_id", string="Currency at the bank")
+        currency_field="powens_balance_currency_id", groups=SETUP_GROUP)
+    powens_balance_currency_id = fields.Many2one(
+        related="powens_account_id.currency_id", string="Currency at the bank", groups=SETUP_GROUP)
     powens_balance_difference = fields.Monetary(
         compute="_compute_powens_balance_difference", string="Difference with the journal",
-        currency_field="powens_balance_currency_id",
+        currency_field="powens_balance_currency_id", groups=SETUP_GROUP,
         help="The bank's balance at Powens minus the journal's balance: not zero when movements "
         "are missing, or before the opening balance is entered.")
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
@@ -73,6 +78,39 @@ class AccountJournal(models.Model):
 
     _powens_account_unique = models.Constraint(
         "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
+
+    # --- Write guard --------------------------------------------------------------------------
+
+    @api.model
+    def _powens_flow_fields(self):
+        """The Powens fields of a bank that the user sees but never types: the add-on's own
+        flows set them (as superuser), the interface shows them read-only. Odoo's write()
+        does not enforce readonly, so ``write``/``create`` do it for these."""
+        return frozenset(name for name, field in self._fields.items()
+                         if name.startswith("powens_") and field.readonly)
+
+    def _powens_check_flow_fields(self, field_names):
+        """Refuse a direct write of the Powens fields in ``field_names`` (RPC, imports, any
+        user, accounting administrators included): only the add-on's flows, run as
+        superuser, link a bank to a Powens account or change its retrieval status."""
+        if self.env.su:
+            return
+        written = sorted(self._powens_flow_fields().intersection(field_names))
+        if written:
+            raise AccessError(self.env._(
+                "The Powens fields of a bank are set by the Powens actions only (Connect POWENS, "
+                "Choose the bank account, Disconnect...), not written directly: %(fields)s.",
+                fields=", ".join(self._fields[name]._description_string(self.env) for name in written)))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = [key.removeprefix("default_") for key in self.env.context if key.startswith("default_")]
+        self._powens_check_flow_fields([name for vals in vals_list for name in vals] + defaults)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._powens_check_flow_fields(vals)
+        return super().write(vals)
 
     @api.depends("powens_account_id.balance")
     def _compute_powens_balance_difference(self):

@@ -131,6 +131,7 @@ class PowensWebhookEvent(models.Model):
         journals = self.env["account.journal"]
         if connection:
             journals = self.env["account.journal"].search([
+                ("company_id", "=", self.company_id.id),
                 ("powens_connection_id", "=", connection.id), ("powens_account_id", "!=", False)])
         by_journal = {journal: [] for journal in journals}
         for account_data in accounts:
@@ -219,7 +220,8 @@ class PowensWebhookEvent(models.Model):
             [("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)], limit=1)
 
     def _powens_journals_of_account(self, account_data, connection):
-        """The banks fed by the company's account ``account_data["id"]``."""
+        """The banks of the company fed by its account ``account_data["id"]``: a bank of
+        another company never receives this company's movements, however it got linked."""
         powens_id = webhooks.as_id(account_data.get("id"))
         if not powens_id:
             return self.env["account.journal"]
@@ -227,7 +229,8 @@ class PowensWebhookEvent(models.Model):
         if connection:
             domain.append(("connection_id", "=", connection.id))
         accounts = self.env["powens.account"].search(domain)
-        return accounts.journal_ids.filtered(lambda journal: journal.powens_state != "disconnected")
+        return accounts.journal_ids.filtered(
+            lambda journal: journal.company_id == self.company_id and journal.powens_state != "disconnected")
 
     @staticmethod
     def _powens_transactions(account_data):

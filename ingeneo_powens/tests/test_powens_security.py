@@ -5,6 +5,7 @@ import json
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
@@ -340,6 +341,11 @@ MODEL_MATRIX = {
     "account.bank.statement.line fields": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "account.journal fields": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The bank's live balance: for those who may read its Powens account.
+    f"account.journal fields [{SETUP_GROUP}]": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The Powens account, connection and status of a bank: set by the add-on's flows only,
+    # written directly by nobody, not even the administrator.
+    "account.journal fields set by the add-on only": {},
     "account.referential.bank.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.account": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.account.link.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
@@ -500,6 +506,14 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             by_groups.setdefault(key, []).append(field)
         return by_groups
 
+    def flow_fields(self, model_name):
+        """The stored fields of ``model_name`` that only the add-on's flows set, when the
+        add-on guards some there (``_powens_flow_fields``)."""
+        model = self.env[model_name]
+        if not hasattr(model, "_powens_flow_fields"):
+            return []
+        return [model._fields[name] for name in sorted(model._powens_flow_fields()) if model._fields[name].store]
+
     def addon_actions(self):
         """Every public `action_*` method the add-on's classes define, as "model.method"."""
         return sorted({f"{name}.{method}" for name in self.registry for cls in self.addon_classes(name)
@@ -556,6 +570,15 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         editable = [field.name for field in field_list if not field.readonly and (field.store or field.inverse)]
         values = record._convert_to_write({name: record[name] for name in editable})
         return ops + ("w" if editable and self.attempt(lambda: mine.write(values)) else "")
+
+    def flow_field_operations(self, model_name, field_list, user, key):
+        """Write the fields only the add-on's flows set, with their own values, and create a
+        record with them (a copy): "w" and "c" when the server let it through."""
+        record = self.records[key][model_name]
+        mine = record.with_user(user).with_company(self.companies[key])
+        values = record._convert_to_write({field.name: record[field.name] for field in field_list})
+        ops = "w" if self.attempt(lambda: mine.write(values)) else ""
+        return ops + ("c" if self.attempt(lambda: mine.copy(values)) else "")
 
     def wizard_values(self, model_name, key):
         records = self.records[key]
@@ -664,9 +687,14 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
 
     def test_every_role_against_every_model_action_and_route(self):
         own, inherited = self.addon_models()
-        model_rows = {name: None for name in own}
+        # row -> how to try it: (operations of a user in a company, checks per company)
+        model_rows = {name: (partial(self.model_operations, name), 4) for name in own}
         for name in inherited:
-            model_rows.update(self.added_fields_by_groups(name))
+            for row, field_list in self.added_fields_by_groups(name).items():
+                model_rows[row] = (partial(self.field_operations, name, field_list), 2)
+            if flow_fields := self.flow_fields(name):
+                model_rows[f"{name} fields set by the add-on only"] = (
+                    partial(self.flow_field_operations, name, flow_fields), 2)
         actions, runs = self.addon_actions(), self.action_runs()
         routes, requests = self.addon_routes(), self.route_requests()
         self.assertEqual(sorted(runs), actions, "every action of the add-on is called by the matrix")
@@ -676,12 +704,9 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         for role in ROLES:
             user = self.users[role]
             models = observed["MODEL_MATRIX"][role] = {}
-            for row, field_list in model_rows.items():
-                model_name = row.split(" ")[0]
-                models[row] = tuple(
-                    self.model_operations(model_name, user, key) if field_list is None
-                    else self.field_operations(model_name, field_list, user, key) for key in "AB")
-                checks += 8 if field_list is None else 4
+            for row, (operations, row_checks) in model_rows.items():
+                models[row] = tuple(operations(user, key) for key in "AB")
+                checks += 2 * row_checks
             observed["ACTION_MATRIX"][role] = {
                 action: tuple(self.attempt(lambda: runs[action](user, key)) for key in "AB") for action in actions}
             checks += 2 * len(actions)
