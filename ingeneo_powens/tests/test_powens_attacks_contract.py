@@ -180,6 +180,26 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
             "kwargs": {"specification": {"powens_request_validity_days": {}}}})
         self.assertEqual(saved[0]["powens_request_validity_days"], 5, "the holder's own settings save")
 
+    def test_editing_companies_is_not_enough_to_change_the_contract(self):
+        """An "Access Rights" administrator holding the right (through accounting
+        administration) may edit and create companies, but not write a Powens contract."""
+        rights_admin = new_test_user(
+            self.env, login="contract_rights_admin", groups="base.group_erp_manager,account.group_account_manager",
+            company_id=self.company.id, company_ids=[self.company.id])
+        self.assertTrue(rights_admin.has_group(SETUP_GROUP))
+        self.assertFalse(rights_admin.has_group("base.group_system"))
+        before = self.stored_contract()
+        company = self.company.with_user(rights_admin)
+        company.write({"powens_history_start": "2025-02-01", "sequence": 7})
+        for vals in ({"powens_api_url": self.attacker.url() + "/2.0", "sequence": 8},
+                     {"powens_client_id": "666"}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                company.write(vals)
+        with self.assertRaises(AccessError):
+            self.env["res.company"].with_user(rights_admin).create(
+                {"name": "Filiale", "powens_domain": "ingeneo", "powens_api_url": self.attacker.url() + "/2.0"})
+        self.assertEqual(self.stored_contract(), before)
+
     # --- the administrator ----------------------------------------------------------------------
 
     def test_administrator_cannot_point_the_contract_at_another_host(self):
