@@ -33,13 +33,13 @@ POWENS_CONTRACT_FIELDS = frozenset({
 POWENS_SETTINGS_FIELDS = POWENS_CONTRACT_FIELDS | {'powens_history_start', 'powens_request_validity_days'}
 # A user token is only ever sent to the Powens that issued it: a change of these forgets it.
 POWENS_ORIGIN_FIELDS = frozenset({'powens_domain', 'powens_api_url'})
-# Where each contract address must point (powens/urls.py); the server configuration key
-# naming the other hosts allowed (the local sandbox, an on-premise proxy).
+# Where each contract address may point: Powens' own hosts (powens/urls.py)...
 POWENS_HOST_CHECKS = {
     'powens_domain': check_domain,
     'powens_api_url': check_api_url,
     'powens_webview_url': check_webview_url,
 }
+# ...or the hosts this server configuration key names (the local sandbox, an on-premise proxy).
 ALLOWED_HOSTS_OPTION = 'powens_allowed_hosts'
 # Powens generates the webhook's HMAC key (shown once in its console, far longer than this):
 # a shorter value is a typing or pasting mistake, and 16 characters of a random key are out of
