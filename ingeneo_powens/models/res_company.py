@@ -171,7 +171,7 @@ class ResCompany(models.Model):
             self._powens_check_setup_right()
             if settings & POWENS_CONTRACT_FIELDS:
                 self._powens_check_contract_right()
-        before = {company: company._powens_settings_values() for company in self.sudo()}
+        before = {company: company._powens_settings_values() for company in self}
         if settings == vals.keys() and not self.env.su:
             result = super(ResCompany, self.sudo()).write(vals)
         else:
@@ -306,7 +306,10 @@ class ResCompany(models.Model):
         """Refuse a domain, API URL or webview URL outside Powens and the hosts the server
         configuration allows. Checked when they are written and again wherever a request or a
         browser is sent, so a value stored earlier, or written in the database directly, is
-        refused all the same."""
+        refused all the same.
+
+        As superuser: the invited user's webview is checked too, without their reading the
+        contract."""
         allowed_hosts = self._powens_allowed_hosts()
         for company in self.sudo():
             for field_name, check in POWENS_HOST_CHECKS.items():
@@ -325,7 +328,10 @@ class ResCompany(models.Model):
     def _powens_forget_tokens(self):
         """Forget the company's Powens user token and id, after a change of the domain or the
         API URL: a token is only ever sent to the Powens that issued it, so the next
-        connection creates a Powens user there, and the banks are connected again."""
+        connection creates a Powens user there, and the banks are connected again.
+
+        As superuser: the token is a system administrator's field, forgotten after a change
+        whoever made it."""
         for company in self.sudo():
             if not (company.powens_user_token_encrypted or company.powens_user_id):
                 continue
