@@ -424,6 +424,7 @@ class AccountJournal(models.Model):
         self.ensure_one()
         journal = self.sudo()
         company = journal.company_id
+        company._powens_check_contract_hosts()
         try:
             code = company._powens_client().get_temporary_code()["code"]
         except PowensError as error:

@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
@@ -9,16 +11,40 @@ from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
 from ..powens import PowensClient, PowensError, PowensNotFound
 from ..powens.const import DEFAULT_WEBVIEW_URL
 from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
-from ..powens.urls import api_url_for_domain
+from ..powens.urls import (
+    HostNotAllowed,
+    api_url_for_domain,
+    check_api_url,
+    check_domain,
+    check_webview_url,
+    parse_allowed_hosts,
+)
 
 _logger = logging.getLogger(__name__)
 
-# What a holder of the right may change on the company without being allowed to edit it.
-POWENS_SETTINGS_FIELDS = frozenset({
+# The Powens contract: who the company is at Powens and where its secrets are sent. Whoever
+# sets it decides who receives the client secret and the user tokens, so only system
+# administrators change it (issue 13); holders of the right see it and test it.
+POWENS_CONTRACT_FIELDS = frozenset({
     'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
-    'powens_client_secret', 'powens_webhook_secret', 'powens_history_start',
-    'powens_request_validity_days',
+    'powens_client_secret', 'powens_webhook_secret',
 })
+# What a holder of the right may change on the company without being allowed to edit it.
+POWENS_SETTINGS_FIELDS = POWENS_CONTRACT_FIELDS | {'powens_history_start', 'powens_request_validity_days'}
+# A user token is only ever sent to the Powens that issued it: a change of these forgets it.
+POWENS_ORIGIN_FIELDS = frozenset({'powens_domain', 'powens_api_url'})
+# Where each contract address may point: Powens' own hosts (powens/urls.py)...
+POWENS_HOST_CHECKS = {
+    'powens_domain': check_domain,
+    'powens_api_url': check_api_url,
+    'powens_webview_url': check_webview_url,
+}
+# ...or the hosts this server configuration key names (the local sandbox, an on-premise proxy).
+ALLOWED_HOSTS_OPTION = 'powens_allowed_hosts'
+# Powens generates the webhook's HMAC key (shown once in its console, far longer than this):
+# a shorter value is a typing or pasting mistake, and 16 characters of a random key are out of
+# reach of offline guessing from a captured signature.
+WEBHOOK_SECRET_MIN_LENGTH = 16
 
 # Secrets typed in the settings -> the column holding their ciphertext. The typed value is
 # never stored nor shown back: the form only tells whether one is set.
@@ -52,13 +78,14 @@ class ResCompany(models.Model):
     powens_api_url = fields.Char(
         string="Powens API URL",
         compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
-        help="Derived from the domain; override it for the local sandbox or an on-premise proxy.",
+        help="Derived from the domain. Another host (the local sandbox, an on-premise proxy) must be "
+        "allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_webview_url = fields.Char(
         string="Powens webview URL",
         compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
-        help="Where the bank picker and the credentials form are served; override it for the "
-        "local sandbox.",
+        help="Where the bank picker and the credentials form are served. Another host (the local "
+        "sandbox) must be allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_client_secret = fields.Char(
         string="Powens client secret",
@@ -104,11 +131,16 @@ class ResCompany(models.Model):
                 company[field_name] = False
 
     def _inverse_powens_secret_inputs(self):
-        self._powens_check_setup_right()
+        self._powens_check_contract_right()
         for company in self:
-            for field_name, encrypted_field in SECRET_INPUTS.items():
-                if company[field_name]:
-                    company.sudo()._powens_store_secret(encrypted_field, company[field_name].strip())
+            typed = {field_name: (company[field_name] or "").strip() for field_name in SECRET_INPUTS}
+            if typed["powens_webhook_secret"] and len(typed["powens_webhook_secret"]) < WEBHOOK_SECRET_MIN_LENGTH:
+                raise UserError(self.env._(
+                    "The webhook secret is too short: paste the whole secret key Powens gave for the "
+                    "webhook authentication (at least %(length)s characters).", length=WEBHOOK_SECRET_MIN_LENGTH))
+            for field_name, value in typed.items():
+                if value:
+                    company.sudo()._powens_store_secret(SECRET_INPUTS[field_name], value)
 
     @api.depends_context("uid")
     def _compute_powens_secrets_set(self):
@@ -117,13 +149,63 @@ class ResCompany(models.Model):
             company.powens_client_secret_set = bool(stored.powens_client_secret_encrypted)
             company.powens_webhook_secret_set = bool(stored.powens_webhook_secret_encrypted)
 
+    @api.constrains("powens_domain", "powens_api_url", "powens_webview_url")
+    def _check_powens_hosts(self):
+        self._powens_check_contract_hosts()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.keys() & POWENS_CONTRACT_FIELDS for vals in vals_list):
+            self._powens_check_contract_right()
+        return super().create(vals_list)
+
     def write(self, vals):
         """Holders of the accounting-setup right configure Powens without the right to edit
-        the company: a write of Powens settings only is checked here, then done as superuser."""
-        if vals and set(vals) <= POWENS_SETTINGS_FIELDS and not self.env.su:
+        the company: a write of Powens settings only is checked here, then done as superuser.
+        The contract is a system administrator's, however it is written. Every change of a
+        Powens setting goes to the company's chatter."""
+        settings = vals.keys() & POWENS_SETTINGS_FIELDS
+        if not settings:
+            return super().write(vals)
+        if not self.env.su:
             self._powens_check_setup_right()
-            return super(ResCompany, self.sudo()).write(vals)
-        return super().write(vals)
+            if settings & POWENS_CONTRACT_FIELDS:
+                self._powens_check_contract_right()
+        before = {company: company._powens_settings_values() for company in self}
+        if settings == vals.keys() and not self.env.su:
+            result = super(ResCompany, self.sudo()).write(vals)
+        else:
+            result = super().write(vals)
+        secrets_typed = {field_name for field_name in SECRET_INPUTS if (vals.get(field_name) or "").strip()}
+        for company, values in before.items():
+            changed = {name for name, value in values.items() if company[name] != value} | secrets_typed
+            company._powens_log_settings_change(changed)
+            if changed & POWENS_ORIGIN_FIELDS:
+                company._powens_forget_tokens()
+        return result
+
+    def _powens_settings_values(self):
+        """The stored Powens settings, to tell afterwards which ones a write changed."""
+        self.ensure_one()
+        return {name: self[name] for name in POWENS_SETTINGS_FIELDS - SECRET_INPUTS.keys()}
+
+    def _powens_log_settings_change(self, field_names):
+        """Post in the company's chatter who changed which Powens settings (the message's
+        author and date): their names only, as every employee reads the company's chatter and
+        the values are for holders of the right (a secret's value is never written anywhere).
+
+        As superuser: a holder changes the history start without the right to edit the
+        company, hence without the right to post on it."""
+        self.ensure_one()
+        if not field_names:
+            return
+        labels = sorted(self._fields[name]._description_string(self.env) for name in field_names)
+        self.sudo().message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Powens settings changed:"),
+                Markup().join(Markup("<li>%s</li>") % label for label in labels)),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def action_open_powens_settings(self):
         """The Powens settings of the current company, for holders who are not allowed into
@@ -140,6 +222,16 @@ class ResCompany(models.Model):
         }
 
     # --- Rights -----------------------------------------------------------------------------
+
+    def _powens_check_contract_right(self):
+        """Refuse unless the user is a system administrator holding the accounting-setup
+        right in these companies: the Powens contract decides where the client secret and the
+        user tokens are sent."""
+        self._powens_check_setup_right()
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(self.env._(
+                "Only a system administrator may change the Powens contract (domain, client ID, "
+                "secrets and addresses)."))
 
     def _powens_check_setup_right(self):
         """Refuse unless the user holds the accounting-setup right in these companies.
@@ -201,10 +293,59 @@ class ResCompany(models.Model):
 
     # --- Powens client --------------------------------------------------------------------
 
+    def _powens_allowed_hosts(self):
+        """The hosts besides Powens' own that the server configuration allows."""
+        try:
+            return parse_allowed_hosts(config.get(ALLOWED_HOSTS_OPTION))
+        except ValueError as error:
+            raise UserError(self.env._(
+                "The Odoo server configuration's %(option)s is invalid: %(reason)s.",
+                option=ALLOWED_HOSTS_OPTION, reason=error)) from None
+
+    def _powens_check_contract_hosts(self):
+        """Refuse a domain, API URL or webview URL outside Powens and the hosts the server
+        configuration allows. Checked when they are written and again wherever a request or a
+        browser is sent, so a value stored earlier, or written in the database directly, is
+        refused all the same.
+
+        As superuser: the invited user's webview is checked too, without their reading the
+        contract."""
+        allowed_hosts = self._powens_allowed_hosts()
+        for company in self.sudo():
+            for field_name, check in POWENS_HOST_CHECKS.items():
+                if not company[field_name]:
+                    continue
+                try:
+                    check(company[field_name], allowed_hosts)
+                except HostNotAllowed as error:
+                    raise UserError(self.env._(
+                        "%(setting)s of %(company)s is refused: %(reason)s. The add-on only reaches "
+                        "Powens at its own addresses, unless the Odoo server configuration allows "
+                        "other hosts (%(option)s).",
+                        setting=company._fields[field_name]._description_string(self.env),
+                        company=company.name, reason=error, option=ALLOWED_HOSTS_OPTION)) from None
+
+    def _powens_forget_tokens(self):
+        """Forget the company's Powens user token and id, after a change of the domain or the
+        API URL: a token is only ever sent to the Powens that issued it, so the next
+        connection creates a Powens user there, and the banks are connected again.
+
+        As superuser: the token is a system administrator's field, forgotten after a change
+        whoever made it."""
+        for company in self.sudo():
+            if not (company.powens_user_token_encrypted or company.powens_user_id):
+                continue
+            company.write({"powens_user_token_encrypted": False, "powens_user_id": False})
+            company.message_post(body=self.env._(
+                "The Powens domain or API URL changed: the company's Powens user token was forgotten, "
+                "as it is only ever sent to the Powens that issued it. Connect the banks again."),
+                subtype_xmlid="mail.mt_note")
+
     def _powens_client(self, *, with_user=True):
         """Return a Powens client for this company's contract, bound to its Powens user
         token when ``with_user`` (created at Powens on first use)."""
         self.ensure_one()
+        self._powens_check_contract_hosts()
         company = self.sudo()
         if not (company.powens_api_url and company.powens_client_id and company.powens_client_secret_encrypted):
             raise UserError(self.env._(

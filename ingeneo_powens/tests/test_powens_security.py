@@ -17,6 +17,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config
 
 from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+from ..models.res_company import POWENS_CONTRACT_FIELDS
 from ..powens.signature import sign_webhook
 from .common import PowensSandboxMixin, WebviewDriver
 
@@ -333,6 +334,9 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
 # here fails the test. A cell is a pair: in company A (the role's own; the administrator works
 # in A and B) and on company B's records. A role a row does not name may do nothing there.
 ROLES = ("public", "portal", "invited", "accountant", "admin_without_right", "admin", "holder")
+# The Powens contract fields of the company: same groups as the other settings, but written by
+# system administrators only, so a row of their own.
+CONTRACT_ROW = f"res.company contract fields [{SETUP_GROUP}]"
 
 # model -> role -> (operations in A, in B): r read, w write, c create, u unlink. For the models
 # the add-on inherits: reading the fields it adds and writing the editable ones, one row per
@@ -365,6 +369,8 @@ MODEL_MATRIX = {
     # The ciphertexts: a system administrator's, with or without the right, like the whole company.
     "res.company fields [base.group_system]": {"admin_without_right": ("rw", ""), "admin": ("rw", "rw")},
     f"res.company fields [{SETUP_GROUP}]": {"admin": ("rw", "rw"), "holder": ("rw", "")},
+    # The Powens contract: holders read it, only system administrators write it (issue 13).
+    CONTRACT_ROW: {"admin": ("rw", "rw"), "holder": ("r", "")},
     # The Settings app is the administrators'; holders have the POWENS settings form.
     f"res.config.settings fields [{SETUP_GROUP}]": {"admin": ("rw", "rw")},
 }
@@ -503,6 +509,8 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         for name in sorted(names):
             field = self.env[model_name]._fields[name]
             key = f"{model_name} fields [{field.groups}]" if field.groups else f"{model_name} fields"
+            if model_name == "res.company" and name in POWENS_CONTRACT_FIELDS:
+                key = CONTRACT_ROW
             by_groups.setdefault(key, []).append(field)
         return by_groups
 

@@ -128,12 +128,14 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
                 self.assertEqual(self.company.powens_webview_url, "https://webview.powens.com")
 
     def test_urls_stay_overridable(self):
-        """The local sandbox and on-premise proxies replace the derived addresses, even when
-        written together with the domain, and other writes keep the override."""
+        """The local sandbox and on-premise proxies the server configuration allows replace
+        the derived addresses, even when written together with the domain, and other writes
+        keep the override."""
         company = self.company.with_user(self.settings_admin)
-        company.write({"powens_domain": "ingeneo", "powens_api_url": "https://proxy.example/2.0",
-                       "powens_webview_url": "https://proxy.example/webview"})
-        company.write({"powens_client_id": "42"})
+        with patch.dict(config._runtime_options, {"powens_allowed_hosts": "proxy.example"}):
+            company.write({"powens_domain": "ingeneo", "powens_api_url": "https://proxy.example/2.0",
+                           "powens_webview_url": "https://proxy.example/webview"})
+            company.write({"powens_client_id": "42"})
         company.invalidate_recordset()
         self.assertEqual(company.powens_api_url, "https://proxy.example/2.0")
         self.assertEqual(company.powens_webview_url, "https://proxy.example/webview")
@@ -229,20 +231,23 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         self.assertTrue(self.search_banks("banque"), "the search does list banks")
         self.assertEqual(self.search_banks("Banque Zorglub Intergalactique"), [])
 
-    def test_holder_who_is_not_administrator_configures_powens(self):
-        """The right is grantable on its own: its holder changes the Powens settings from the
-        POWENS menu, without the right to edit the company or to open the Settings app."""
+    def test_holder_who_is_not_administrator_sets_the_retrieval_not_the_contract(self):
+        """The right is grantable on its own: its holder changes the retrieval settings from the
+        POWENS menu, without the right to edit the company or to open the Settings app; the
+        contract stays a system administrator's (issue 13)."""
         self.assertFalse(self.setup_user.has_group("base.group_erp_manager"))
         company = self.company.with_user(self.setup_user)
         action = company.action_open_powens_settings()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
-        company.write({"powens_domain": "ingeneo", "powens_client_secret": "new-secret"})
-        self.assertEqual(self.company.powens_api_url, "https://ingeneo.biapi.pro/2.0")
-        self.assertEqual(self.read_client_secret(), "new-secret")
+        company.write({"powens_history_start": "2025-01-01", "powens_request_validity_days": 10})
+        self.assertEqual(self.company.powens_request_validity_days, 10)
         with self.assertRaises(AccessError):
-            company.write({"powens_domain": "other", "name": "Renamed"})
+            company.write({"powens_domain": "ingeneo", "powens_client_secret": "new-secret"})
         with self.assertRaises(AccessError):
-            self.company.with_user(self.accountant).write({"powens_domain": "hijack"})
+            company.write({"powens_history_start": "2024-01-01", "name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).write({"powens_history_start": "2024-01-01"})
         with self.assertRaises(AccessError):
             self.company.with_user(self.accountant).action_open_powens_settings()
-        self.assertEqual(self.company.powens_domain, "ingeneo")
+        self.assertEqual(self.company.powens_domain, "sandbox")
+        self.assertEqual(self.read_client_secret(), self.sandbox.client_secret)
