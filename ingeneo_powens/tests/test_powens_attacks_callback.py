@@ -65,6 +65,11 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
             return False
         return True
 
+    def assert_deleted_at_powens(self, powens_id):
+        calls = [(call["method"], call["path"]) for call in self.sandbox.control("GET", "/_sandbox/calls")]
+        self.assertIn(("DELETE", f"/2.0/users/me/connections/{powens_id}"), calls)
+        self.assertFalse(self.connection_exists_at_powens(self.bank_user(), powens_id))
+
     def bank_user(self, journal=None):
         return self.env["powens.user"].search([("journal_id", "=", (journal or self.bank).id)])
 
@@ -147,6 +152,16 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertFalse(connection_request.consent_id.connection_id)
         self.assert_bank_b_untouched()
 
+    def test_holder_callback_naming_another_banks_connection_is_refused(self):
+        """The same with the holder's own round trip for bank A: B's connection is recorded
+        already, and held by another Powens user."""
+        state = query_of(self.start_webview(self.bank))["state"]
+        query = urlencode({"state": state, "connection_id": self.connection_b.powens_id})
+        response = self.open_as(f"/powens/callback?{query}", "powens_setup")
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.bank.powens_connection_id)
+        self.assert_bank_b_untouched()
+
     def test_holder_callback_naming_an_older_connection_of_the_bank_user_is_refused_and_kept(self):
         """A connection the bank's own Powens user held before the state was issued (made by
         an earlier round trip, unknown to Odoo) is not this round trip's: refused, and left at
@@ -185,11 +200,8 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def test_bank_connected_by_the_holder_closes_its_request_and_refuses_the_delegated_flow(self):
         """F8: the request sent, then the holder connects the bank themselves."""
         connection_request = self.send_request()
-        callback = WebviewDriver(self.sandbox.webview_url).connect(self.start_webview(self.bank))
-        self.bank.bank_acc_number = [item for item in self.bank_user()._powens_client().list_accounts()
-                                     if item["iban"]][-1]["iban"]
-        self.assertEqual(self.open_as(self.relative(callback), "powens_setup").status_code, 303)
-        self.assertTrue(self.bank.powens_account_id)
+        connection = self.connect_at_powens(self.bank, accounts=1, months=0)
+        self.bank.with_user(self.setup_user)._powens_link_account(connection.account_ids)
         self.assertEqual(connection_request.state, "cancelled")
         with self.assertRaises(UserError):
             connection_request.with_user(self.invited).action_consent()
@@ -207,7 +219,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("deleted there", response.text)
         self.assertEqual(self.bank.powens_connection_id, holders, "the bank keeps its connection")
-        self.assertFalse(self.connection_exists_at_powens(self.bank_user(), made))
+        self.assert_deleted_at_powens(made)
         self.assertTrue(self.connection_exists_at_powens(self.bank_user(), holders.powens_id))
 
     # --- §5: a refused callback leaves nothing at Powens ------------------------------------
@@ -220,7 +232,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         response = self.open_as(self.relative(callback), "powens_attack_invited")
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.bank.powens_connection_id)
-        self.assertFalse(self.connection_exists_at_powens(self.bank_user(), made))
+        self.assert_deleted_at_powens(made)
 
     def test_callback_after_the_right_was_removed_leaves_nothing_at_powens(self):
         callback = WebviewDriver(self.sandbox.webview_url).connect(self.start_webview(self.bank))
@@ -229,7 +241,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         response = self.open_as(self.relative(callback), "powens_setup")
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.bank.powens_connection_id)
-        self.assertFalse(self.connection_exists_at_powens(self.bank_user(), made))
+        self.assert_deleted_at_powens(made)
 
     def test_callback_failing_at_powens_leaves_nothing_at_powens(self):
         callback = WebviewDriver(self.sandbox.webview_url).connect(self.start_webview(self.bank))
@@ -239,7 +251,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.env["powens.connection"].search([("powens_id", "=", made)]))
         self.assertFalse(self.bank.powens_connection_id)
-        self.assertFalse(self.connection_exists_at_powens(self.bank_user(), made))
+        self.assert_deleted_at_powens(made)
 
     # --- §5: the request link is no oracle ---------------------------------------------------
 
