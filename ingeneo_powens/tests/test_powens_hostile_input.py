@@ -73,7 +73,9 @@ class TestPowensHostileInput(PowensSandboxMixin, HttpCase):
         if signed and isinstance(payload, dict):
             payload["id_user"] = self.connection.user_id.powens_id
         body = raw if raw is not None else json.dumps(payload).encode()
-        path = f"{WEBHOOK_ROUTE}/{event}" if event and "/" not in event else WEBHOOK_ROUTE
+        # A lone surrogate has no UTF-8 form: such a path can be neither signed nor sent.
+        sendable = event and "/" not in event and event.encode("utf-8", "replace").decode() == event
+        path = f"{WEBHOOK_ROUTE}/{event}" if sendable else WEBHOOK_ROUTE
         headers = {"Content-Type": "application/json"}
         if signed:
             date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
