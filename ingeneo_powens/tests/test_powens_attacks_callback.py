@@ -137,6 +137,15 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertFalse(user_b.active)
         self.assertFalse(user_b.sudo().token_encrypted)
 
+    def test_a_bank_token_is_never_sent_to_another_api_than_the_one_that_issued_it(self):
+        """The company now points at another API address (here the same sandbox by another
+        name): the bank's token stays home, whatever still holds the old address."""
+        self.company.powens_api_url = self.sandbox.api_url.replace("127.0.0.1", "localhost")
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+        with self.assertRaisesRegex(UserError, "access of this bank was lost"):
+            self.bank_b._powens_client()
+        self.assertEqual(self.sandbox.control("GET", "/_sandbox/calls"), [], "no request left with the token")
+
     # --- §5: the callback takes only what its round trip created ----------------------------
 
     def test_invited_callback_naming_another_banks_connection_is_refused(self):
