@@ -94,7 +94,7 @@ class ResCompany(models.Model):
         "powens.user", "company_id", string="Powens users", groups=SETUP_GROUP, readonly=True,
         help="One Powens user per bank connected, each holding that bank's connections only.")
     powens_user_count = fields.Integer(
-        string="Powens users", compute="_compute_powens_user_count", groups=SETUP_GROUP,
+        string="Number of Powens users", compute="_compute_powens_user_count", groups=SETUP_GROUP,
         help="The company's Powens users that still exist at Powens.")
 
     _powens_request_validity_positive = models.Constraint(
