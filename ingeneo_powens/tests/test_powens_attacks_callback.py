@@ -114,6 +114,10 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertEqual(self.connection_b.user_id, user_b)
         self.assertEqual([item["id"] for item in user_a._powens_client().list_connections()],
                          [self.bank.powens_connection_id.powens_id], "A's user holds A's connection only")
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+        self.start_webview(self.bank)
+        self.assertEqual(self.bank_user(), user_a, "connecting the bank again keeps its user")
+        self.assertNotIn("/2.0/auth/init", [call["path"] for call in self.sandbox.control("GET", "/_sandbox/calls")])
 
     def test_user_deleted_for_one_bank_disconnects_that_bank_only_and_is_acknowledged_again(self):
         """Powens' USER_DELETED about bank B's user: B only is disconnected. The same notice
