@@ -94,7 +94,7 @@ class PowensAccount(models.Model):
         The cost of a pull grows with what changed since the last one, not with the
         history: the next pull starts from when this one began (by Powens' clock)."""
         self.ensure_one()
-        client = client or self.company_id._powens_client()
+        client = client or self.connection_id._powens_client()
         started_at = fields.Datetime.now()
         if self.last_update_cursor:
             filters = {"last_update": self.last_update_cursor}

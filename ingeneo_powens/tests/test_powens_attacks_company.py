@@ -32,7 +32,7 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
         cls.account_2, cls.loose_account_2 = cls.connection_2.account_ids
         cls.bank_2._powens_link_account(cls.account_2)
         cls.loose_account_2.sudo().enabled = True
-        cls.client_2 = cls.company_2._powens_client()
+        cls.client_2 = cls.bank_2._powens_client()
         cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.loose_account_2.powens_id}/transactions", {"count": 3})
 
         cls.choosing_bank = cls.env["account.journal"].create(
@@ -143,7 +143,7 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
         self.assertTrue(transactions)
         account = next(item for item in self.client_2.list_accounts(self.connection_2.powens_id)
                        if item["id"] == self.loose_account_2.powens_id)
-        self.assertEqual(account["id_user"], self.company_2.powens_user_id)
+        self.assertEqual(account["id_user"], self.connection_2.user_id.powens_id)
         return dict(account, transactions=transactions)
 
     def target_lines(self):
@@ -161,7 +161,7 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
         connection = self.client_2.get_connection(self.connection_2.powens_id, expand=("connector", "sources"))
         connection["accounts"] = [self.loose_account_data()]
         payload = {"id_webhook_data": next(_delivery_ids), "connection": connection,
-                   "user": {"id": self.company_2.powens_user_id, "signin": "2025-01-10 16:01:58"}}
+                   "user": {"id": self.connection_2.user_id.powens_id, "signin": "2025-01-10 16:01:58"}}
         self.assertAnswer(self.post(payload), 200)
         self.assertFalse(self.target_lines())
         self.assertFalse(self.env["powens.sync.log"].search([("journal_id", "=", self.target.id)]),

@@ -21,8 +21,7 @@ from .common import PowensSandboxMixin
 
 CONTRACT_COLUMNS = (
     "powens_domain", "powens_client_id", "powens_api_url", "powens_webview_url",
-    "powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted",
-    "powens_user_id")
+    "powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 CLIENT_SECRET = "client-secret-typed-by-the-admin"
 WEBHOOK_SECRET = "webhook-secret-typed-by-the-admin"
 
@@ -74,7 +73,7 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
             company_id=cls.company.id, company_ids=[cls.company.id])
         cls.attacker = RecordingHost()
         cls.addClassCleanup(cls.attacker.stop)
-        cls.company._powens_client()  # the company's Powens user: a permanent token to steal
+        cls.company._powens_create_user(cls.bank)  # the bank's Powens user: a permanent token to steal
 
     def setUp(self):
         super().setUp()
@@ -261,8 +260,8 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         with self.allowed_hosts("localhost, 127.0.0.1"), self.assertRaises(UserError):
             self.company.with_user(self.setup_user).action_powens_test_connection()
         self.assertTrue(self.attacker.received, "allowed, the same URL is reached")
-        self.assertEqual(self.attacker.received[0]["authorization"], "Bearer " + self.company._powens_read_secret(
-            "powens_user_token_encrypted"), "what the check keeps from leaving")
+        self.assertEqual(self.attacker.received[0]["path"].split("?")[0], "/2.0/connectors",
+                         "the first request of the test, which the check keeps from leaving")
 
     def test_a_webview_url_written_in_the_database_sends_no_browser_there(self):
         """No browser (the holder's or an invited user's) is sent to a webview host the
@@ -279,20 +278,23 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
 
     def test_a_new_domain_or_api_url_forgets_the_token(self):
         """A token is only ever sent to the Powens that issued it: a new domain, or a new API
-        URL, forgets it (the chatter says to connect the banks again); an unchanged one keeps it."""
+        URL, forgets the company's Powens users (the chatter says to connect the banks again);
+        an unchanged one keeps them."""
         admin_company = self.company.with_user(self.admin)
-        token = self.stored_contract()["powens_user_token_encrypted"]
+        Users = self.env["powens.user"].with_context(active_test=False)
+        user = Users.search([("journal_id", "=", self.bank.id), ("active", "=", True)])
+        token = user.token_encrypted
         admin_company.write({"powens_api_url": self.sandbox.api_url, "powens_client_id": self.sandbox.client_id})
-        self.assertEqual(self.stored_contract()["powens_user_token_encrypted"], token, "nothing changed: kept")
+        self.assertEqual((user.active, user.token_encrypted), (True, token), "nothing changed: kept")
         for vals in ({"powens_api_url": self.sandbox.api_url.replace("127.0.0.1", "localhost")},
                      {"powens_domain": "ingeneo"}):
             with self.subTest(vals=vals):
-                self.company._powens_client()  # a token (after the first change, of a new Powens user)
-                self.assertTrue(self.stored_contract()["powens_user_token_encrypted"])
+                user = Users.search([("journal_id", "=", self.bank.id), ("active", "=", True)]) \
+                    or self.company._powens_create_user(self.bank)
+                self.assertTrue(user.token_encrypted)
                 notes = len(self.company.message_ids.filtered(lambda message: "Connect the banks again" in message.body))
                 admin_company.write(vals)
-                stored = self.stored_contract()
-                self.assertFalse(stored["powens_user_token_encrypted"] or stored["powens_user_id"], "token forgotten")
+                self.assertEqual((user.active, user.token_encrypted), (False, False), "token forgotten")
                 self.assertEqual(notes + 1, len(self.company.message_ids.filtered(
                     lambda message: "Connect the banks again" in message.body)))
 

@@ -24,7 +24,7 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
         self.env.cr.execute("ANALYZE account_move, account_move_line, account_bank_statement_line")
 
     def test_a_thousand_movements_arrive_once_exact_to_the_cent(self):
-        client = self.company._powens_client()
+        client = self.bank._powens_client()
         listed = sum(1 for _ in client.iter_transactions(self.account.powens_id))
         self.sandbox.control("POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions",
                              {"count": HISTORY - listed})

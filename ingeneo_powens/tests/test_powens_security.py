@@ -21,13 +21,12 @@ from ..models.res_company import POWENS_CONTRACT_FIELDS
 from ..powens.signature import sign_webhook
 from .common import PowensSandboxMixin, WebviewDriver
 
-ENCRYPTED_COLUMNS = (
-    "powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
+ENCRYPTED_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 # Powens settings of the company a user without the right must not read.
 COMPANY_POWENS_FIELDS = (
     "powens_domain", "powens_client_id", "powens_api_url", "powens_webview_url",
     "powens_client_secret", "powens_webhook_secret", "powens_client_secret_set",
-    "powens_webhook_secret_set", "powens_user_id") + ENCRYPTED_COLUMNS
+    "powens_webhook_secret_set", "powens_user_ids", "powens_user_count") + ENCRYPTED_COLUMNS
 POWENS_RECORD_MODELS = ("powens.connection", "powens.account", "powens.consent")
 
 
@@ -105,6 +104,8 @@ class TestPowensRights(PowensSecurityCase, HttpCase):
         for field_name in ENCRYPTED_COLUMNS:
             with self.subTest(field=field_name), self.assertRaises(AccessError):
                 self.company.with_user(self.setup_user).read([field_name])
+        with self.assertRaises(AccessError):
+            self.connection.user_id.with_user(self.setup_user).read(["token_encrypted"])
 
     def test_users_without_the_right_cannot_write_the_secrets(self):
         """Neither an accountant nor an administrator lacking the right replaces a secret."""
@@ -177,9 +178,8 @@ class TestPowensMultiCompany(PowensSecurityCase, HttpCase):
                 self.assertEqual(consent.company_id, company)
                 state = self.env["powens.webview.state"].search([("consent_id", "=", consent.id)])
                 self.assertEqual((state.user_id, state.company_id), (self.user_both, company))
-        self.assertTrue(self.company.powens_user_id and self.company_b.powens_user_id)
-        self.assertNotEqual(self.company.powens_user_id, self.company_b.powens_user_id,
-                            "each company has its own Powens user")
+                self.assertEqual((state.powens_user_id.company_id, state.powens_user_id.journal_id), (company, journal),
+                                 "each bank has its own Powens user, in its company")
 
     def test_callback_refuses_a_holder_removed_from_the_bank_company(self):
         """A round trip started in B cannot be finished once the user left B."""
@@ -199,9 +199,13 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
     """After a whole connection, the secrets exist only as ciphertext, in the database and
     everywhere else."""
 
+    def bank_user_ciphertext(self):
+        return self.env["powens.user"].sudo().search([("journal_id", "=", self.bank.id)]).token_encrypted
+
     def clear_secrets(self):
-        token = self.company._powens_read_secret("powens_user_token_encrypted")
-        self.assertTrue(token, "the flow created the company's Powens user")
+        ciphertext = self.bank_user_ciphertext()
+        self.assertTrue(ciphertext, "the flow created the bank's Powens user")
+        token = self.company._powens_unseal(ciphertext)
         return {"client secret": self.sandbox.client_secret, "webhook secret": self.sandbox.webhook_secret,
                 "user token": token}
 
@@ -220,7 +224,7 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
                              account_id=account.id).action_link()
         self.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": 3})
         self.bank.with_user(self.setup_user).action_powens_sync()
-        body = json.dumps({"id": account.powens_id, "id_user": self.company.powens_user_id,
+        body = json.dumps({"id": account.powens_id, "id_user": account.connection_id.user_id.powens_id,
                            "id_connection": account.connection_id.powens_id, "transactions": []}).encode()
         date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         path = f"{WEBHOOK_ROUTE}/account_synced"
@@ -268,7 +272,9 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         self.run_full_flow()
         secrets = self.clear_secrets()
         box = self.company._powens_secret_box()
-        for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.stored_ciphertexts(), secrets.values()):
+        ciphertexts = (*self.stored_ciphertexts(), self.bank_user_ciphertext())
+        for column, ciphertext, clear in zip((*ENCRYPTED_COLUMNS, "powens_user.token_encrypted"), ciphertexts,
+                                             secrets.values()):
             with self.subTest(column=column):
                 self.assertTrue(ciphertext and ciphertext.startswith("gAAAAA"), "Fernet token")
                 self.assertEqual(box.decrypt(ciphertext), clear)
@@ -362,6 +368,7 @@ MODEL_MATRIX = {
     "powens.pending.transaction": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "powens.sync.log": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.user": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.webhook.event": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.webview.state": {"admin_without_right": ("r", ""), "admin": ("r", "r")},
     "res.company fields": {
@@ -472,7 +479,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         to_invite = env["account.journal"].create({"name": f"Banque à connecter {company.name}", "type": "bank",
                                                    "company_id": company.id})
         request = env["powens.connection.request"].with_user(admin)._send(to_invite, invited).sudo()
-        env["powens.webview.state"].with_user(admin)._issue(journal, "connect")
+        env["powens.webview.state"].with_user(admin)._issue(journal, "connect", connection.user_id)
         env["powens.sync.log"]._record(journal, "manual", fields.Datetime.now(), 0.1, {})
         env["powens.pending.transaction"].sudo().create({"journal_id": journal.id, "powens_transaction_id": "p1"})
         env["powens.webhook.event"].sudo().create({"company_id": company.id, "event_type": "CONNECTION_SYNCED",
@@ -482,7 +489,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         records = {model: env[model].sudo().search([("company_id", "=", company.id)], limit=1)
                    for model in ("powens.connection", "powens.account", "powens.consent", "powens.connection.request",
                                  "powens.pending.transaction", "powens.sync.log", "powens.webhook.event",
-                                 "powens.webview.state")}
+                                 "powens.webview.state", "powens.user")}
         records.update({"account.journal": journal, "account.bank.statement.line": line, "res.company": company,
                         "request_journal": to_invite, "request": request, "invited": invited})
         return {key: record.with_env(cls.env) for key, record in records.items()}
@@ -629,7 +636,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
 
         def forgotten_token(records):
             # Access is what is checked: the company's user is deleted at Powens by its own tests.
-            records["res.company"].sudo().powens_user_token_encrypted = False
+            records["res.company"].sudo().powens_user_ids.token_encrypted = False
 
         journal = {f"account.journal.{name}": on("account.journal", name) for name in (
             "action_powens_connect", "action_powens_reconnect", "action_powens_manage",
@@ -664,8 +671,8 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         callbacks = {"A": self.callback_path(self.records["A"]["request_journal"]),
                      "B": self.callback_path(self.records["B"]["request_journal"].with_company(self.company_b),
                                              user=self.users["admin"])}
-        deliveries = {key: json.dumps({"id": 1, "id_user": company.powens_user_id}).encode()
-                      for key, company in self.companies.items()}
+        deliveries = {key: json.dumps({"id": 1, "id_user": self.records[key]["powens.user"].powens_id}).encode()
+                      for key in self.companies}
 
         def webhook(path):
             def post(key):
