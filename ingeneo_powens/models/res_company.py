@@ -295,6 +295,14 @@ class ResCompany(models.Model):
         company.write({"powens_user_token_encrypted": False, "powens_user_id": False})
         return journals
 
+    @api.model
+    def _powens_company_of_user(self, powens_user_id):
+        """The company whose Powens user ``powens_user_id`` is, or an empty recordset (none, or
+        several: then none is trusted). As the superuser: a webhook resolves it before any
+        user is known, and the field is readable by holders of the right only."""
+        companies = self.sudo().search([("powens_user_id", "=", powens_user_id)], limit=2)
+        return companies if len(companies) == 1 else self.browse()
+
     # --- Referential --------------------------------------------------------------------------
 
     def action_add_bank(self):
