@@ -33,8 +33,9 @@ class WebhookEncodingError(ValueError):
     """A Content-Encoding other than gzip or identity (415)."""
 
 
-# Pieces of decoded body handled at a time: what a gzip bomb costs in memory while it is
-# checked, whatever it decompresses to.
+# Pieces of a gzip body handled at a time, compressed and decoded: what a gzip bomb costs in
+# memory while it is checked, whatever it decompresses to.
+COMPRESSED_PIECE_BYTES = 64 * 1024
 DECODED_PIECE_BYTES = 1024 * 1024
 
 
@@ -67,35 +68,41 @@ def gunzip(data, max_bytes):
 
 
 def iter_gunzip(data, max_bytes, piece_bytes=DECODED_PIECE_BYTES):
-    """Yield the decompressed bytes of gzip ``data`` (one member or several), at most
-    ``piece_bytes`` at a time, so that nothing but the current piece is held.
+    """Yield the decompressed bytes of gzip ``data`` (one member or several), taking
+    ``COMPRESSED_PIECE_BYTES`` of input and giving at most ``piece_bytes`` of output at a time,
+    so that nothing but the current pieces is held.
 
     :raises WebhookTooLarge: as soon as the output would exceed ``max_bytes``.
     :raises WebhookPayloadError: ``data`` is not gzip, or is cut short.
     """
     produced = 0
-    rest = data
-    while True:
-        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        pending = rest
-        while not decompressor.eof:
-            try:
-                piece = decompressor.decompress(pending, piece_bytes)
-            except zlib.error:
-                raise WebhookPayloadError('the body is not valid gzip') from None
-            produced += len(piece)
-            if produced > max_bytes:
-                raise WebhookTooLarge(f'the body decompresses to more than {max_bytes} bytes')
-            if piece:
+    decompressor = None
+    for start in range(0, len(data), COMPRESSED_PIECE_BYTES):
+        pending = bytes(data[start:start + COMPRESSED_PIECE_BYTES])
+        while pending:
+            if decompressor is None or decompressor.eof:  # the first gzip member, or the next one
+                decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            for piece in _inflate(decompressor, pending, piece_bytes):
+                produced += len(piece)
+                if produced > max_bytes:
+                    raise WebhookTooLarge(f'the body decompresses to more than {max_bytes} bytes')
                 yield piece
-            pending = decompressor.unconsumed_tail
-            if not pending and len(piece) < piece_bytes:
-                break  # all the input went through
-        if not decompressor.eof:
-            raise WebhookPayloadError('the gzip body is truncated')
-        rest = decompressor.unused_data
-        if not rest:
-            return
+            pending = decompressor.unused_data  # what follows the end of a member
+    if decompressor is None or not decompressor.eof:
+        raise WebhookPayloadError('the gzip body is truncated')
+
+
+def _inflate(decompressor, data, piece_bytes):
+    """Decompress ``data`` (up to the end of its gzip member), ``piece_bytes`` at most at a time."""
+    try:
+        piece = decompressor.decompress(data, piece_bytes)
+        while piece:
+            yield piece
+            if decompressor.eof:
+                return
+            piece = decompressor.decompress(decompressor.unconsumed_tail, piece_bytes)
+    except zlib.error:
+        raise WebhookPayloadError('the body is not valid gzip') from None
 
 
 def feed_signature_check(check, raw, content_encoding, max_decoded_bytes):
@@ -112,7 +119,7 @@ def feed_signature_check(check, raw, content_encoding, max_decoded_bytes):
             check.update_decoded(piece)
     except (WebhookTooLarge, WebhookPayloadError) as error:
         check.abandon_decoded()
-        return error
+        return error.with_traceback(None)  # its frames hold the last pieces
     return None
 
 
