@@ -36,7 +36,7 @@ class WebhookEncodingError(ValueError):
 # Pieces of a gzip body handled at a time, compressed and decoded: what a gzip bomb costs in
 # memory while it is checked, whatever it decompresses to.
 COMPRESSED_PIECE_BYTES = 64 * 1024
-DECODED_PIECE_BYTES = 1024 * 1024
+DECODED_PIECE_BYTES = 256 * 1024
 
 
 def content_coding(content_encoding):
