@@ -211,3 +211,26 @@ class TestPowensWebhookNeverRefusedForever(WebhookCaseMixin, HttpCase):
         self.assertFalse(self.lines(), "not imported while Powens waits: the retrieval brings them")
         self.assertEqual(self.events().mapped("outcome"), ["deferred", "deferred"])
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 2)
+
+
+@tagged("post_install", "-at_install")
+class TestPowensWebhookGzipFromSandbox(WebhookCaseMixin, HttpCase):
+    """End to end: the sandbox gzips its deliveries and signs them one way, then the other."""
+
+    def test_sandbox_gzip_deliveries_are_accepted_at_the_first_attempt_both_ways(self):
+        for compression in ("signed_as_sent", "signed_decoded"):
+            self.sandbox.control("POST", "/_sandbox/webhooks", {
+                "url": self.base_url() + WEBHOOK, "secret": self.sandbox.webhook_secret,
+                "events": ["CONNECTION_SYNCED"], "compression": compression})
+        self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 2 * 86400})
+        with self.allow_requests(all_requests=True):
+            self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/sync")
+            deadline = time.monotonic() + 15
+            while True:
+                deliveries = self.sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+                if len([item for item in deliveries if item["status"] == 200]) == 2:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"no successful delivery: {deliveries}")
+                time.sleep(0.1)
+        self.assertEqual([(item["attempt"], item["status"]) for item in deliveries], [(1, 200), (1, 200)])
+        self.assertEqual(self.events().mapped("event_type"), ["CONNECTION_SYNCED", "CONNECTION_SYNCED"])
