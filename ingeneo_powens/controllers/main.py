@@ -122,6 +122,7 @@ class PowensController(http.Controller):
             return self._webhook_answer(415, "unsupported content encoding")
         if (httprequest.content_length or 0) > const.WEBHOOK_MAX_BODY_BYTES:
             return self._webhook_answer(413, "payload too large")
+        # As the superuser: the request is the public user's, and only the signature speaks for it.
         Event = request.env["powens.webhook.event"].sudo()
         secrets = Event._powens_webhook_secrets()
         if not secrets:
@@ -137,7 +138,7 @@ class PowensController(http.Controller):
         except WebhookSignatureError as error:
             return self._webhook_refused(error)
         undecodable = webhooks.feed_signature_check(check, raw, content_encoding, const.WEBHOOK_MAX_DECOMPRESSED_BYTES)
-        signing_companies = request.env["res.company"].sudo().union(*(secrets[secret] for secret in check.matching_secrets()))
+        signing_companies = Event.env["res.company"].union(*(secrets[secret] for secret in check.matching_secrets()))
         if not signing_companies:
             return self._webhook_refused(f"signature mismatch{f' ({undecodable})' if undecodable else ''}")
         if isinstance(undecodable, webhooks.WebhookTooLarge):

@@ -128,7 +128,7 @@ class PowensWebhookEvent(models.Model):
             self.with_user(SUPERUSER_ID).with_company(company).create({
                 "company_id": company.id, "event_type": event_type or "UNKNOWN", "outcome": "deferred",
                 "received_at": fields.Datetime.now(), "signed_at": naive_utc(signed_at), "summary": summary})
-        self.env.ref("ingeneo_powens.ir_cron_powens_sync").sudo()._trigger()
+        self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
         return "deferred"
 
     def _powens_register(self, company, event_type, payload, signed_at, signature=None):

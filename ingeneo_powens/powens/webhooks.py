@@ -58,7 +58,7 @@ def decode_body(raw, content_encoding, max_bytes):
         return gunzip(raw, max_bytes)
     if len(raw) > max_bytes:
         raise WebhookTooLarge(f'the body is longer than {max_bytes} bytes')
-    return bytes(raw)
+    return raw
 
 
 def gunzip(data, max_bytes):
