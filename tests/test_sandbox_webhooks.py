@@ -147,9 +147,11 @@ def test_gzip_delivery_signed_either_way(sandbox, sandbox_connection, receiver, 
     assert headers["BI-Signature"] == expected_signature(sandbox.webhook_secret, path, headers["BI-Signature-Date"], signed)
 
 
-def test_unknown_switch_is_refused(sandbox, receiver):
-    with pytest.raises(Exception):
-        sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url, "compression": "brotli"})
+@pytest.mark.parametrize("switch", [{"compression": "brotli"}, {"retry_date": "never"}])
+def test_unknown_switch_is_refused(sandbox, receiver, switch):
+    with pytest.raises(requests.HTTPError) as refused:
+        sandbox.control("POST", "/_sandbox/webhooks", dict(switch, url=receiver.url))
+    assert refused.value.response.status_code == 400
 
 
 @pytest.mark.parametrize("retry_date", ["fresh", "first"])
