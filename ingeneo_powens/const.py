@@ -42,13 +42,26 @@ JOURNAL_POWENS_STATES = [
 ]
 
 # --- Webhooks (shared/powens-api.md §7) -------------------------------------------------------
-# A first sync's CONNECTION_SYNCED can weigh several MB; beyond these the delivery is refused
-# (413) before being read whole, resp. before being decompressed whole (gzip bomb).
-WEBHOOK_MAX_BODY_BYTES = 20 * 1024 * 1024
-WEBHOOK_MAX_DECOMPRESSED_BYTES = 100 * 1024 * 1024
-# Deliveries are remembered this long for deduplication (id_webhook_data), far beyond the
-# signature's date tolerance and Powens' retry window.
-WEBHOOK_EVENT_RETENTION_DAYS = 30
+# A first sync of 10,000 movements of about 1 KB of JSON each weighs 10-20 MB (§7.1: "multiple
+# MBs"). A body is read in memory up to this (Odoo's own limit for any request); longer, it is
+# refused (413) before being read.
+WEBHOOK_MAX_BODY_BYTES = 128 * 1024 * 1024
+# What a gzip-encoded body may decompress to while its signature is checked, piece by piece,
+# never held whole. Beyond it a delivery signed over its decoded body cannot be authenticated.
+WEBHOOK_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024
+# An authenticated delivery of up to this much JSON is read and acted upon at once (about
+# 8,000 movements, far above WEBHOOK_INLINE_IMPORT_MAX). Longer, it is acknowledged without
+# being parsed and the scheduled retrieval, started at once, brings its content.
+WEBHOOK_MAX_PARSED_BYTES = 8 * 1024 * 1024
+# Powens retries an unacknowledged delivery "until it is properly accepted", by a flusher that
+# stops after 10 failures and starts again at its next run, the daily sync at least (§7.1); it
+# does not say whether a retry gets a new BI-Signature-Date. So a signature date this old is
+# still accepted for a delivery carrying an id_webhook_data: a replay of it is a duplicate
+# (below). A delivery without one must be fresh (powens.const.SIGNATURE_TOLERANCE_SECONDS).
+WEBHOOK_RETRY_HORIZON_DAYS = 30
+# Deliveries are remembered this long for deduplication (id_webhook_data): longer than any
+# signature date accepted, so that a replayed delivery is always recognised.
+WEBHOOK_EVENT_RETENTION_DAYS = WEBHOOK_RETRY_HORIZON_DAYS + 1
 # Odoo books about 70 statement lines a second: a delivery carrying more movements than this
 # (a first sync) is not imported while Powens waits for the answer; the scheduled retrieval
 # is started at once instead, and brings the same movements.

@@ -125,7 +125,12 @@ def webhooks(sandbox, request):
     body = request_body(request)
     if not body.get("url"):
         raise missing_parameter("url")
-    return {"id": sandbox.notifier.register(body["url"], body.get("events"), body.get("secret"))["id"]}
+    try:
+        webhook = sandbox.notifier.register(body["url"], body.get("events"), body.get("secret"),
+                                            body.get("compression"), body.get("retry_date") or "fresh")
+    except ValueError as error:
+        raise invalid_value(str(error)) from None
+    return {"id": webhook["id"]}
 
 
 def deliveries(sandbox, request):

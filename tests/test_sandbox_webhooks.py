@@ -1,5 +1,6 @@
 """Webhooks received by a tiny local HTTP server; signatures checked with an independent HMAC."""
 import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -17,12 +18,14 @@ from test_sandbox_webview import callback_params, connect
 class Receiver:
     def __init__(self, failures_before_success=0):
         self.received = []
+        self.attempts = []
         self.failures_left = failures_before_success
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.attempts.append((self.headers, body))
                 failing = receiver.failures_left > 0
                 receiver.failures_left -= 1
                 if not failing:
@@ -128,3 +131,46 @@ def test_webview_connect_of_anonymous_user_waits_until_permanent(sandbox, receiv
     payload = json.loads(receiver.wait_for(1)[0][2])
     assert payload["connection"]["id"] == int(params["connection_id"])
     assert payload["connection"]["accounts"][0]["transactions"], "first sync reports the whole history"
+
+
+@pytest.mark.parametrize("compression", ["signed_as_sent", "signed_decoded"])
+def test_gzip_delivery_signed_either_way(sandbox, sandbox_connection, receiver, compression):
+    """Powens gzips with webhooks.compression.enabled; which bytes it signs is not documented."""
+    sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED"],
+                                                   "compression": compression})
+    sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
+    path, headers, body = receiver.wait_for(1)[0]
+    assert headers["Content-Encoding"] == "gzip"
+    decoded = gzip.decompress(body)
+    assert json.loads(decoded)["connection"]["id"] == sandbox_connection["id"]
+    signed = body if compression == "signed_as_sent" else decoded
+    assert headers["BI-Signature"] == expected_signature(sandbox.webhook_secret, path, headers["BI-Signature-Date"], signed)
+
+
+@pytest.mark.parametrize("switch", [{"compression": "brotli"}, {"retry_date": "never"}])
+def test_unknown_switch_is_refused(sandbox, receiver, switch):
+    with pytest.raises(requests.HTTPError) as refused:
+        sandbox.control("POST", "/_sandbox/webhooks", dict(switch, url=receiver.url))
+    assert refused.value.response.status_code == 400
+
+
+@pytest.mark.parametrize("retry_date", ["fresh", "first"])
+def test_retries_dated_again_or_keeping_the_first_date(sandbox, sandbox_connection, retry_date):
+    """Whether Powens' flusher dates a retry again is not documented: both, each signed right."""
+    flaky = Receiver(failures_before_success=2)
+    try:
+        sandbox.control("POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"],
+                                                       "retry_date": retry_date})
+        sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
+        flaky.wait_for(1)
+        dates = [headers["BI-Signature-Date"] for headers, _body in flaky.attempts]
+        assert len(dates) == 3
+        assert len(set(dates)) == (1 if retry_date == "first" else 3)
+        assert len({json.loads(body)["id_webhook_data"] for _headers, body in flaky.attempts}) == 1
+        for headers, body in flaky.attempts:
+            assert headers["BI-Signature"] == expected_signature(
+                sandbox.webhook_secret, "/hooks/powens", headers["BI-Signature-Date"], body)
+        deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+        assert [item["signature_date"] for item in deliveries] == dates
+    finally:
+        flaky.server.shutdown()

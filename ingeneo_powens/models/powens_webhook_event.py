@@ -1,5 +1,6 @@
+import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
@@ -7,7 +8,7 @@ from odoo.tools import SQL
 
 from .. import const
 from ..powens import WebhookSignatureError, webhooks
-from ..powens.signature import verify_webhook_signature
+from ..powens.const import SIGNATURE_TOLERANCE_SECONDS
 from ..powens.values import naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ class PowensWebhookEvent(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     webhook_data_id = fields.Char(
         string="Powens delivery ID", readonly=True,
-        help="Powens' id_webhook_data: one notification, however often it is delivered.")
+        help="Powens' id_webhook_data: one notification, however often it is delivered. For a "
+        "delivery without one, a digest of its signature, so that a replay is recognised.")
     event_type = fields.Char(string="Event", required=True, readonly=True)
     received_at = fields.Datetime(required=True, readonly=True, index=True)
     signed_at = fields.Datetime(string="Signed by Powens at", readonly=True)
@@ -48,33 +50,56 @@ class PowensWebhookEvent(models.Model):
     # --- Authentication ------------------------------------------------------------------
 
     @api.model
-    def _powens_authenticate(self, powens_user_id, path, date_header, signature_header, body):
-        """Return the company the delivery is for and its signature date (aware, UTC), or
-        raise WebhookSignatureError: unknown user, no webhook secret, a bad or stale signature.
-        Reads only; nothing may change before this returned."""
+    def _powens_webhook_secrets(self):
+        """The configured webhook secrets, each with the companies it belongs to: companies on
+        one Powens contract share its secret, so a delivery costs one HMAC per distinct secret.
+        As the superuser: the request is the public user's, and the secrets are readable by
+        system administrators only. A secret that cannot be decrypted is left out (logged)."""
+        companies = self.env["res.company"].sudo().search([("powens_webhook_secret_encrypted", "!=", False)])
+        by_secret = {}
+        for company in companies:
+            try:
+                secret = company._powens_read_secret("powens_webhook_secret_encrypted")
+            except UserError:
+                _logger.warning("Powens webhook secret of company %s cannot be decrypted", company.id)
+                continue
+            if secret:
+                by_secret[secret] = by_secret.get(secret, self.env["res.company"].sudo()) | company
+        return by_secret
+
+    @api.model
+    def _powens_authenticate(self, powens_user_id, signing_companies, signed_at, payload):
+        """Return the company a delivery whose signature has been verified is for, or raise
+        WebhookSignatureError. ``signing_companies`` are those whose webhook secret verified it:
+        the company of the delivery's Powens user must be one of them, so that a holder of a
+        company's secret acts on another company only if it uses the same secret (one Powens
+        contract). A delivery without ``id_webhook_data`` cannot be recognised when replayed
+        later: its signature must be fresh. Reads only; nothing may change before this returned."""
+        if not webhooks.as_id(payload.get("id_webhook_data")):
+            tolerance = timedelta(seconds=SIGNATURE_TOLERANCE_SECONDS)
+            if abs(datetime.now(timezone.utc) - signed_at) > tolerance:
+                raise WebhookSignatureError("signature date too old for a delivery without id_webhook_data")
         if not powens_user_id:
             raise WebhookSignatureError("no Powens user in the delivery")
-        companies = self.env["res.company"]._powens_company_of_user(powens_user_id)
-        if len(companies) != 1:
-            raise WebhookSignatureError("no single company for this Powens user")
-        try:
-            secret = companies._powens_read_secret("powens_webhook_secret_encrypted")
-        except UserError:
-            raise WebhookSignatureError("the webhook secret cannot be decrypted") from None
-        signed_at = verify_webhook_signature(secret, path, date_header, signature_header, body)
-        return companies, signed_at
+        company = self.env["res.company"]._powens_company_of_user(powens_user_id)
+        if not company:
+            raise WebhookSignatureError("no company for this Powens user")
+        if company not in signing_companies:
+            raise WebhookSignatureError("not signed with the webhook secret of this Powens user's company")
+        return company
 
     # --- Processing ------------------------------------------------------------------------
 
     @api.model
-    def _powens_receive(self, company, event_type, payload, signed_at=None):
-        """Act on an authenticated delivery, once per ``id_webhook_data``, in the current
-        transaction; return the outcome ("duplicate" when already processed). Never calls
-        Powens. An exception leaves the transaction to be rolled back, the delivery then
-        answered 500 and sent again by Powens (the next retrieval would bring it anyway)."""
+    def _powens_receive(self, company, event_type, payload, signed_at=None, signature=None):
+        """Act on an authenticated delivery, once per ``id_webhook_data`` (once per
+        ``signature`` for a delivery without one), in the current transaction; return the
+        outcome ("duplicate" when already processed). Never calls Powens. An exception leaves
+        the transaction to be rolled back, the delivery then answered 500 and sent again by
+        Powens (the next retrieval would bring it anyway)."""
         # As the superuser (the request is the public user's) in the delivery's company.
         self = self.with_user(SUPERUSER_ID).with_company(company)
-        event = self._powens_register(company, event_type, payload, signed_at)
+        event = self._powens_register(company, event_type, payload, signed_at, signature)
         if not event:
             return "duplicate"
         handler = {
@@ -90,7 +115,23 @@ class PowensWebhookEvent(models.Model):
             event.write({"outcome": "ignored", "summary": self.env._("Event not handled.")})
         return event.outcome
 
-    def _powens_register(self, company, event_type, payload, signed_at):
+    @api.model
+    def _powens_receive_unread(self, signing_companies, event_type, signed_at, size):
+        """Acknowledge an authenticated delivery too long to be read at once (a first sync of
+        many thousand movements): it is recorded for each company whose secret signed it, as
+        its Powens user cannot be known without reading it, and the scheduled retrieval,
+        started now, brings its content from Powens. Return the outcome."""
+        summary = self.env._(
+            "Too long to be read at once (%(size)s MB): the scheduled retrieval was started.",
+            size=round(size / 1024 / 1024, 1))
+        for company in signing_companies:
+            self.with_user(SUPERUSER_ID).with_company(company).create({
+                "company_id": company.id, "event_type": event_type or "UNKNOWN", "outcome": "deferred",
+                "received_at": fields.Datetime.now(), "signed_at": naive_utc(signed_at), "summary": summary})
+        self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
+        return "deferred"
+
+    def _powens_register(self, company, event_type, payload, signed_at, signature=None):
         """Record the delivery; an empty recordset when this notification was processed
         before. A concurrent delivery of the same notification waits here until the first
         one's transaction ends (unique index), then finds it processed, or takes over."""
@@ -101,9 +142,13 @@ class PowensWebhookEvent(models.Model):
             "received_at": fields.Datetime.now(),
             "signed_at": naive_utc(signed_at),
         }
-        if not delivery_id:
+        if delivery_id:
+            key = str(delivery_id)
+        elif signature:
+            # The same signature is the same delivery replayed: recognised as a duplicate too.
+            key = "signature-" + hashlib.sha256(signature.encode()).hexdigest()[:32]
+        else:
             return self.create(values)
-        key = str(delivery_id)
         if self.search_count([("company_id", "=", company.id), ("webhook_data_id", "=", key)], limit=1):
             return self.browse()
         self.env.cr.execute(SQL(

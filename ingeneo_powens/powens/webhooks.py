@@ -33,38 +33,94 @@ class WebhookEncodingError(ValueError):
     """A Content-Encoding other than gzip or identity (415)."""
 
 
+# Pieces of a gzip body handled at a time, compressed and decoded: what a gzip bomb costs in
+# memory while it is checked, whatever it decompresses to.
+COMPRESSED_PIECE_BYTES = 64 * 1024
+DECODED_PIECE_BYTES = 256 * 1024
+
+
+def content_coding(content_encoding):
+    """'gzip' for a body sent gzip-encoded, None for one sent as is; Powens sends nothing else
+    (``Content-Encoding: gzip`` once ``webhooks.compression.enabled``, §7.1)."""
+    codings = [coding.strip().lower() for coding in (content_encoding or '').split(',') if coding.strip()]
+    codings = [coding for coding in codings if coding != 'identity']
+    if not codings:
+        return None
+    if codings in (['gzip'], ['x-gzip']):
+        return 'gzip'
+    raise WebhookEncodingError(f'unsupported Content-Encoding {(content_encoding or "")[:20]!r}')
+
+
 def decode_body(raw, content_encoding, max_bytes):
     """Return the delivery's JSON bytes: ``raw`` itself, or ``raw`` gunzipped when
-    ``content_encoding`` says gzip, never more than ``max_bytes`` of output (gzip bomb)."""
-    codings = [coding.strip().lower() for coding in (content_encoding or '').split(',') if coding.strip()]
-    data = bytes(raw)
-    for coding in reversed(codings):  # listed in the order they were applied
-        if coding == 'identity':
-            continue
-        if coding not in ('gzip', 'x-gzip'):
-            raise WebhookEncodingError(f'unsupported Content-Encoding {coding[:20]!r}')
-        data = gunzip(data, max_bytes)
-    return data
+    ``content_encoding`` says gzip, never more than ``max_bytes`` (gzip bomb)."""
+    if content_coding(content_encoding) == 'gzip':
+        return gunzip(raw, max_bytes)
+    if len(raw) > max_bytes:
+        raise WebhookTooLarge(f'the body is longer than {max_bytes} bytes')
+    return raw
 
 
 def gunzip(data, max_bytes):
     """Decompress gzip ``data`` (one member or several), stopping as soon as the output would
     exceed ``max_bytes``."""
-    output = bytearray()
-    rest = data
-    while True:
-        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            output += decompressor.decompress(rest, max_bytes - len(output) + 1)
-        except zlib.error:
-            raise WebhookPayloadError('the body is not valid gzip') from None
-        if len(output) > max_bytes or decompressor.unconsumed_tail:
-            raise WebhookTooLarge(f'the body decompresses to more than {max_bytes} bytes')
-        if not decompressor.eof:
-            raise WebhookPayloadError('the gzip body is truncated')
-        rest = decompressor.unused_data
-        if not rest:
-            return bytes(output)
+    return b''.join(iter_gunzip(data, max_bytes))
+
+
+def iter_gunzip(data, max_bytes, piece_bytes=DECODED_PIECE_BYTES):
+    """Yield the decompressed bytes of gzip ``data`` (one member or several), taking
+    ``COMPRESSED_PIECE_BYTES`` of input and giving at most ``piece_bytes`` of output at a time,
+    so that nothing but the current pieces is held.
+
+    :raises WebhookTooLarge: as soon as the output would exceed ``max_bytes``.
+    :raises WebhookPayloadError: ``data`` is not gzip, or is cut short.
+    """
+    produced = 0
+    decompressor = None
+    for start in range(0, len(data), COMPRESSED_PIECE_BYTES):
+        pending = bytes(data[start:start + COMPRESSED_PIECE_BYTES])
+        while pending:
+            if decompressor is None or decompressor.eof:  # the first gzip member, or the next one
+                decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            for piece in _inflate(decompressor, pending, piece_bytes):
+                produced += len(piece)
+                if produced > max_bytes:
+                    raise WebhookTooLarge(f'the body decompresses to more than {max_bytes} bytes')
+                yield piece
+            pending = decompressor.unused_data  # what follows the end of a member
+    if decompressor is None or not decompressor.eof:
+        raise WebhookPayloadError('the gzip body is truncated')
+
+
+def _inflate(decompressor, data, piece_bytes):
+    """Decompress ``data`` (up to the end of its gzip member), ``piece_bytes`` at most at a time."""
+    try:
+        piece = decompressor.decompress(data, piece_bytes)
+        while piece:
+            yield piece
+            if decompressor.eof:
+                return
+            piece = decompressor.decompress(decompressor.unconsumed_tail, piece_bytes)
+    except zlib.error:
+        raise WebhookPayloadError('the body is not valid gzip') from None
+
+
+def feed_signature_check(check, raw, content_encoding, max_decoded_bytes):
+    """Run the whole body through ``check`` (a :class:`.signature.SignatureCheck`), as sent and,
+    when gzip-encoded, as decoded piece by piece: a gzip bomb is never held whole, and the
+    decoding stops at ``max_decoded_bytes``. Return why the decoded body could not be gone
+    through (WebhookTooLarge, WebhookPayloadError), or None."""
+    check.update_as_sent(raw)
+    if content_coding(content_encoding) != 'gzip':
+        return None
+    check.start_decoded()
+    try:
+        for piece in iter_gunzip(raw, max_decoded_bytes):
+            check.update_decoded(piece)
+    except (WebhookTooLarge, WebhookPayloadError) as error:
+        check.abandon_decoded()
+        return error.with_traceback(None)  # its frames hold the last pieces
+    return None
 
 
 def parse_payload(data):
