@@ -270,6 +270,12 @@ class BankEngine:
         self.mark_deleted(tx)
         return booked
 
+    def edit(self, tx: dict, changes: dict) -> None:
+        """A change Powens makes to a known transaction; it stamps `last_update` unless told otherwise."""
+        tx.update(changes)
+        if "last_update" not in changes:
+            tx["last_update"] = self.clock.now_text()
+
     def mark_deleted(self, tx: dict) -> None:
         now_text = self.clock.now_text()
         tx.update(deleted=now_text, last_update=now_text)
