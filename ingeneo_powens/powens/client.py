@@ -233,6 +233,11 @@ class PowensClient:
 
     # --- Transactions (§6) ---------------------------------------------------------------------
 
+    def get_transaction(self, transaction_id):
+        """Return one transaction, a deleted one too (``?all``): a movement refused earlier is
+        read again this way."""
+        return self._request('GET', f'{const.PATH_TRANSACTIONS}/{int(transaction_id)}', flags=('all',))
+
     def iter_transaction_pages(self, account_id=None, *, last_update=None, min_date=None,
                                max_date=None, date_filter=None, include_deleted=True,
                                limit=const.TRANSACTIONS_MAX_LIMIT):
