@@ -93,10 +93,11 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         """An incremental pull asks for what changed (`last_update`), whatever its date: an
         old movement Powens rewrites comes back, and must not enter the bank."""
         history_start = fields.Date.today() - timedelta(days=10)
-        self.bank.powens_history_start = history_start
+        self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         self.retrieve_later()  # re-reads what changed within the cursor's margin: settled after
+        self.assertEqual(self.imported(), self.expected_from(history_start), "re-read, still bounded")
         before = self.imported()
         old = [item for item in self.booked_at_powens() if parse_date(item["date"]) < history_start][:3]
         self.assertEqual(len(old), 3, "a month of history reaches before the start")
@@ -124,7 +125,7 @@ class TestLockedPeriods(HistoryCaseMixin, TransactionCase):
         history_start = fields.Date.today() - timedelta(days=20)
         lock_date = fields.Date.today() - timedelta(days=10)
         self.company.fiscalyear_lock_date = lock_date
-        self.bank.powens_history_start = history_start
+        self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
         self.bank._powens_sync("cron", commit_page=lambda count: None)
 
@@ -180,7 +181,7 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
             self.company, self.client.get_connection(created["id"], expand=("connector", "sources")))
         self.env["powens.account"]._sync_from_powens(self.connection, self.client.list_accounts(created["id"]))
         self.account = self.connection.account_ids
-        self.bank.powens_history_start = history_start
+        self.company.powens_history_start = history_start  # the bank takes it when linked
         self.bank._powens_link_account(self.account)
         self.env.flush_all()
 

@@ -120,3 +120,28 @@ class TestRefusedMovements(ConnectedBankCase, TransactionCase):
             self.assertTrue(counterparty["account_identification"])
             self.assertFalse(line.account_number, "a card number is not a bank account")
             self.assertEqual(line.partner_name, counterparty["label"])
+
+
+@tagged("post_install", "-at_install")
+class TestCursorWhateverPowensZone(ConnectedBankCase, TransactionCase):
+    """Powens' naive `last_update` stamps are read as Paris time by production clients; the
+    documentation says nothing. The pull's cursor loses nothing either way."""
+
+    def check_change_after_a_pull_arrives(self, zone):
+        self.sandbox.control("POST", "/_sandbox/settings", {"naive_timezone": zone})
+        self.addCleanup(self.sandbox.control, "POST", "/_sandbox/settings", {"naive_timezone": "Europe/Paris"})
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 1800})
+        self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -1800})
+        late = self.sandbox.control(
+            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 1})["ids"][0]
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.assertTrue(self.env["account.bank.statement.line"].search_count(
+            [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(late))]),
+            f"a change stamped half an hour after the pull ({zone} stamps) arrives at the next one")
+
+    def test_paris_stamps(self):
+        self.check_change_after_a_pull_arrives("Europe/Paris")
+
+    def test_utc_stamps(self):
+        self.check_change_after_a_pull_arrives("UTC")
