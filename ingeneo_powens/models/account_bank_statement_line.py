@@ -19,7 +19,7 @@ class AccountBankStatementLine(models.Model):
     powens_bank_date = fields.Date(
         string="Bank date", readonly=True, copy=False,
         help="The day the bank booked the movement. When it falls in a period the accountant has "
-        "locked, Odoo books the line at the first open date instead: this keeps the bank's.")
+        "locked, the line is booked at the first open date instead: this keeps the bank's.")
     powens_deleted_at = fields.Datetime(
         string="Deleted at the bank", readonly=True, copy=False,
         help="The bank no longer lists this movement; it stays here until the accountant decides.")
@@ -98,6 +98,7 @@ class AccountBankStatementLine(models.Model):
                 _logger.warning("Powens transaction %s of journal %s refused: %s",
                                 rejection.powens_id or "?", journal.id, rejection.reason)
                 counts["rejected"] += 1
+                counts["newly_rejected"] += not known
                 if rejection.powens_id:  # without an id, nothing could read it again
                     refused[rejection.powens_id] = Refused._record(journal, rejection, payload, known)
                 continue

@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES
+from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES, SETUP_GROUP
 from ..powens import PowensError, PowensNotFound
 from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
@@ -67,7 +67,7 @@ class AccountJournal(models.Model):
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
     powens_refused_ids = fields.One2many("powens.refused.transaction", "journal_id", string="Refused movements")
     powens_history_start = fields.Date(
-        string="Retrieve movements from", copy=False,
+        string="Retrieve movements from", copy=False, groups=SETUP_GROUP,
         help="No movement dated before this day is imported into this bank, whichever way it "
         "arrives. Empty: the company's date, set here when the bank is linked.")
     powens_sync_log_ids = fields.One2many("powens.sync.log", "journal_id", string="Retrievals")
@@ -400,13 +400,13 @@ class AccountJournal(models.Model):
                 count=counts["deleted"]))
         if counts.get("locked_period"):
             self.message_post(body=self.env._(
-                "%(count)s movement(s) are dated in a locked period: Odoo booked them at the first "
+                "%(count)s movement(s) are dated in a locked period: they were booked at the first "
                 "open date. Their bank date stays on the line (Bank date column of the movements).",
                 count=counts["locked_period"]))
-        if counts.get("rejected"):
+        if counts.get("newly_rejected"):
             self.message_post(body=self.env._(
                 "%(count)s movement(s) could not be imported: they are listed with the reason in the "
-                "bank's POWENS tab, and read again at each retrieval.", count=counts["rejected"]))
+                "bank's POWENS tab, and read again at each retrieval.", count=counts["newly_rejected"]))
 
     def _powens_refresh_connection(self, client, psu_requested):
         """Read the connection's state at Powens, asking Powens to sync it with the bank first

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..powens.mapping import storable
 from ..powens.values import parse_date
 
 
@@ -40,7 +41,8 @@ class PowensRefusedTransaction(models.Model):
             "reason": rejection.reason,
             "refused_at": fields.Datetime.now(),
             "date": self._bank_date(payload),
-            "payload": payload if isinstance(payload, dict) else {"value": payload},
+            # What Powens sent, made storable: a refused payload may hold NUL or lone surrogates.
+            "payload": storable(payload if isinstance(payload, dict) else {"value": payload}),
         }
         if existing:
             existing.write(dict(values, attempt_count=existing.attempt_count + 1))

@@ -25,7 +25,7 @@ class PowensSyncLog(models.Model):
     rejected_count = fields.Integer(string="Refused", readonly=True)
     locked_period_count = fields.Integer(
         string="Booked after a locked period", readonly=True,
-        help="New movements dated in a locked period, which Odoo booked at the first open date.")
+        help="New movements dated in a locked period, booked at the first open date.")
     before_history_count = fields.Integer(
         string="Before the history start", readonly=True,
         help="Movements dated before the bank's history start, left out.")

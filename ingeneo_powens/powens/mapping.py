@@ -121,18 +121,19 @@ def _map(payload, powens_id, account_currency, precision):
         pending=_pending(payload),
         deleted=payload.get('deleted') not in (None, '', False),
         last_update=_optional(_last_update, payload),
-        payload=_storable(payload),
+        payload=storable(payload),
     )
 
 
-def _storable(value):
-    """``value`` (JSON data) with every text cleaned of what PostgreSQL cannot store."""
+def storable(value):
+    """``value`` (JSON data) with every text cleaned of what PostgreSQL cannot store; a
+    refused transaction is kept this way too."""
     if isinstance(value, str):
         return _LONE_SURROGATE.sub('\ufffd', value.replace(_NUL, ''))
     if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
+        return {storable(key): storable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_storable(item) for item in value]
+        return [storable(item) for item in value]
     return value
 
 
@@ -279,7 +280,7 @@ def _text(mapping, field, *, strip=True):
         return ''
     if not isinstance(value, str):
         raise TransactionRejected(f'{field} is not a text ({type(value).__name__})')
-    text = _storable(value)
+    text = storable(value)
     if strip:
         return text.strip()[:MAX_TEXT_LENGTH].rstrip()
     return text[:MAX_TEXT_LENGTH]
