@@ -121,10 +121,16 @@ class TestLockedPeriods(HistoryCaseMixin, TransactionCase):
     """Odoo 19 posts a statement line dated in a locked period at the first open date
     (account.move._post → _get_accounting_date): the bank's own date stays on the line."""
 
-    def test_movements_of_a_locked_period_keep_their_bank_date_and_are_counted(self):
+    def test_movements_of_a_locked_fiscal_period_keep_their_bank_date_and_are_counted(self):
+        self.check_locked_period("fiscalyear_lock_date")
+
+    def test_movements_before_the_hard_lock_keep_their_bank_date_and_are_counted(self):
+        self.check_locked_period("hard_lock_date")
+
+    def check_locked_period(self, lock_field):
         history_start = fields.Date.today() - timedelta(days=20)
         lock_date = fields.Date.today() - timedelta(days=10)
-        self.company.fiscalyear_lock_date = lock_date
+        self.company[lock_field] = lock_date
         self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
         self.bank._powens_sync("cron", commit_page=lambda count: None)
