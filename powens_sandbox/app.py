@@ -6,6 +6,7 @@ import logging
 import socket
 import time
 import traceback
+from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
@@ -15,7 +16,7 @@ from . import api, control, jsonio, webview
 from .auth import AuthService
 from .autopilot import Autopilot
 from .clock import SandboxClock
-from .config import SandboxConfig
+from .config import RUNTIME_SETTINGS, SandboxConfig
 from .engine import BankEngine
 from .errors import ApiError
 from .faults import FaultBoard
@@ -30,7 +31,8 @@ log = logging.getLogger("powens_sandbox")
 class Sandbox:
     def __init__(self, config: SandboxConfig):
         self.config = config
-        self.clock = SandboxClock()
+        self.startup_settings = {name: getattr(config, name) for name in RUNTIME_SETTINGS}
+        self.clock = SandboxClock(zone=config.naive_timezone)
         self.store = SandboxStore()
         self.notifier = WebhookNotifier(self.store, self.clock, config)
         self.auth = AuthService(self.store, self.clock, self.notifier)
@@ -56,12 +58,22 @@ class Sandbox:
     def reset(self) -> None:
         """Back to the start-up state, so the autopilot follows --autopilot again."""
         self.store.clear()
+        self.apply_settings(self.startup_settings)
         self.clock.reset()
         self.faults.clear()
         self.notifier.reset()
         self.sessions.clear()
         self.autopilot = Autopilot(enabled=self.config.autopilot)
         self.calls.clear()
+
+    def apply_settings(self, settings: dict) -> None:
+        """Switch behaviours the documentation leaves open (config.RUNTIME_SETTINGS) while running."""
+        for name, value in settings.items():
+            setattr(self.config, name, value)
+        self.clock.zone = ZoneInfo(self.config.naive_timezone)
+
+    def settings(self) -> dict:
+        return {name: getattr(self.config, name) for name in RUNTIME_SETTINGS}
 
     def tick(self) -> None:
         """Called by the server's background ticker, so time-driven events happen without any request."""

@@ -81,6 +81,13 @@ def counterparty(label: str, is_debit: bool, with_iban: bool = True) -> dict:
             "account_identification": iban, "type": "creditor" if is_debit else "debtor"}
 
 
+def card_counterparty(merchant: str, card_number: str) -> dict:
+    """The merchant of a card payment, identified by the card's PAN (scheme `cpan`, documented in
+    AccountSchemeName): an identification that is not a bank account."""
+    return {"label": merchant, "account_scheme_name": "cpan", "account_identification": card_number,
+            "type": "creditor"}
+
+
 def operation(day: dt.date, value: Decimal, op_type: str, original: str, simplified: str, party: dict | None,
               booking_delay_days: int = 0, **extra) -> dict:
     """One bank operation; `date` is the booking date, later than `rdate` for card payments."""
@@ -94,7 +101,7 @@ def card_payment(rng: random.Random, day: dt.date, account: AccountSpec, op_type
     merchant, city, low, high = rng.choice(wordings.CARD_MERCHANTS)
     value = -cents(rng, low, high)
     return operation(day, value, op_type, f"CB {merchant} {day:%d/%m} {city}", merchant,
-                     counterparty(merchant, True, with_iban=False), booking_delay_days=rng.randint(1, 2),
+                     card_counterparty(merchant, account.card_number), booking_delay_days=rng.randint(1, 2),
                      card=account.card_number)
 
 
@@ -105,7 +112,7 @@ def foreign_card_payment(rng: random.Random, day: dt.date, account: AccountSpec,
     commission = (gross * Decimal("0.02")).quantize(CENT)
     printed = format(-original_value, "f").replace(".", ",")
     return operation(day, gross + commission, op_type, f"CB {merchant} {day:%d/%m} {city} {printed} {currency}",
-                     merchant, counterparty(merchant, True, with_iban=False), booking_delay_days=rng.randint(1, 3),
+                     merchant, card_counterparty(merchant, account.card_number), booking_delay_days=rng.randint(1, 3),
                      card=account.card_number, gross_value=gross, original_value=original_value,
                      original_gross_value=original_value, original_currency=currency, commission=commission,
                      commission_currency="EUR")
@@ -182,7 +189,7 @@ def _card_day(rng: random.Random, day: dt.date, account: AccountSpec) -> list[di
     for value in _card_day_values(card_rng):
         merchant, city, _low, _high = rng.choice(wordings.CARD_MERCHANTS)
         ops.append(operation(day, value, "deferred_card", f"CB {merchant} {day:%d/%m} {city}", merchant,
-                             counterparty(merchant, True, with_iban=False), card=account.card_number))
+                             card_counterparty(merchant, account.card_number), card=account.card_number))
     if day.day == 1:
         statement = _card_statement(day, account)
         ops.append(dict(statement, value=-statement["value"]))

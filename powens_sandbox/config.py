@@ -14,3 +14,12 @@ class SandboxConfig:
     first_sync_delay: float = 0.0
     verbose: bool = False
     autopilot: bool = False
+    # Switches where Powens' documentation is silent or contradicted (README, "Behaviours the
+    # documentation leaves open"); the control API changes them at run time.
+    naive_timezone: str = "Europe/Paris"
+    webview_requires_language: bool = True
+
+
+# The settings `POST /_sandbox/settings` may change, and `POST /_sandbox/reset` restores.
+RUNTIME_SETTINGS = ("first_sync_delay", "naive_timezone", "webview_requires_language")
+NAIVE_TIMEZONES = ("Europe/Paris", "UTC")

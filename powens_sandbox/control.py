@@ -7,6 +7,7 @@ from . import bank_data, connectors, serializers
 from .api import request_body, truthy
 from .autopilot import DEFAULT_BANK, DEFAULT_PASSWORD, Autopilot
 from .clock import parse_datetime
+from .config import NAIVE_TIMEZONES
 from .engine import DEFAULT_HISTORY_MONTHS
 from .errors import ApiError, invalid_value, missing_parameter, not_found
 
@@ -77,6 +78,37 @@ def delete_transaction(sandbox, request, id_transaction):
     tx = existing(sandbox.store.transactions, id_transaction, "Transaction")
     sandbox.engine.mark_deleted(tx)
     return {"id": tx["id"], "deleted": tx["deleted"]}
+
+
+def edit_transaction(sandbox, request, id_transaction):
+    """Powens changes a transaction it already served (the bank or its categorisation rewrote it):
+    the given fields take the given values, `last_update` becomes now unless the body sets it (to null
+    too, which Powens allows). Old rows come back this way to a `last_update` pull, whatever their date."""
+    tx = existing(sandbox.store.transactions, id_transaction, "Transaction")
+    body = request_body(request)
+    unknown = set(body) - set(tx)
+    if unknown or "id" in body:
+        raise invalid_value(f"Not editable: {', '.join(sorted(unknown | ({'id'} & set(body))))}")
+    sandbox.engine.edit(tx, body)
+    return serializers.transaction(tx)
+
+
+def settings(sandbox, request):
+    """The switches where Powens' documentation is silent (README): a first-sync delay (seconds of the
+    sandbox clock), the zone of naive datetimes, whether the webview refuses a path without a language."""
+    if request.method == "POST":
+        body = request_body(request)
+        unknown = set(body) - set(sandbox.settings())
+        if unknown:
+            raise invalid_value(f"Unknown settings: {', '.join(sorted(unknown))}")
+        if "naive_timezone" in body and body["naive_timezone"] not in NAIVE_TIMEZONES:
+            raise invalid_value(f"naive_timezone must be one of {', '.join(NAIVE_TIMEZONES)}")
+        if "first_sync_delay" in body:
+            body["first_sync_delay"] = float(body["first_sync_delay"])
+        if "webview_requires_language" in body:
+            body["webview_requires_language"] = truthy(body["webview_requires_language"])
+        sandbox.apply_settings(body)
+    return sandbox.settings()
 
 
 def set_connection_state(sandbox, request, id_connection):
@@ -167,6 +199,8 @@ RULES = [
     Rule("/_sandbox/accounts/<int:id_account>/transactions", methods=["POST"], endpoint=add_transactions),
     Rule("/_sandbox/transactions/<int:id_transaction>/book", methods=["POST"], endpoint=book_transaction),
     Rule("/_sandbox/transactions/<int:id_transaction>/delete", methods=["POST"], endpoint=delete_transaction),
+    Rule("/_sandbox/transactions/<int:id_transaction>/edit", methods=["POST"], endpoint=edit_transaction),
+    Rule("/_sandbox/settings", methods=["GET", "POST"], endpoint=settings),
     Rule("/_sandbox/connections/<int:id_connection>/state", methods=["POST"], endpoint=set_connection_state),
     Rule("/_sandbox/connections/<int:id_connection>/sync", methods=["POST"], endpoint=sync_connection),
     Rule("/_sandbox/clock", methods=["GET", "POST"], endpoint=clock),

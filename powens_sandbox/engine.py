@@ -12,6 +12,7 @@ from .clock import format_datetime, parse_datetime
 from .connectors import Connector
 
 CONSENT_LIFETIME = dt.timedelta(days=180)
+AMOUNT_FIELDS = ("value", "gross_value", "original_value", "original_gross_value", "commission")
 SYNC_PERIOD = dt.timedelta(hours=24)
 DEFAULT_HISTORY_MONTHS = 6
 USER_ACTION_STATES = {"SCARequired", "webauthRequired", "additionalInformationNeeded", "decoupled", "validating",
@@ -182,7 +183,8 @@ class BankEngine:
                 self._fetch(conn, account)
         else:
             account["_opening_balance"] += sum((tx["value"] for tx in self.store.account_transactions(account["id"])
-                                                if tx["deleted"] is None and not tx["coming"]), Decimal("0.00"))
+                                                if tx["deleted"] is None and not tx["coming"] and tx["value"] is not None),
+                                               Decimal("0.00"))
             self._drop_transactions(account)
             account["_fetched_until"] = None
             account["disabled"] = self.clock.now_text()
@@ -269,6 +271,13 @@ class BankEngine:
         self.store.transactions[booked["id"]] = booked
         self.mark_deleted(tx)
         return booked
+
+    def edit(self, tx: dict, changes: dict) -> None:
+        """A change Powens makes to a known transaction; it stamps `last_update` unless told otherwise."""
+        tx.update({field: Decimal(str(value)) if field in AMOUNT_FIELDS and isinstance(value, (int, float)) else value
+                   for field, value in changes.items()})
+        if "last_update" not in changes:
+            tx["last_update"] = self.clock.now_text()
 
     def mark_deleted(self, tx: dict) -> None:
         now_text = self.clock.now_text()

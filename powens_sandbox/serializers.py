@@ -38,7 +38,8 @@ def account(store, record: dict) -> dict:
     """Balance = opening balance + booked operations, coming = pending ones: always consistent with the rows."""
     booked = coming = Decimal("0.00")
     for tx in store.account_transactions(record["id"]):
-        if tx["deleted"] is None:
+        # A row without an amount (Powens allows `value: null`) moves no balance.
+        if tx["deleted"] is None and tx["value"] is not None:
             if tx["coming"]:
                 coming += tx["value"]
             else:

@@ -98,7 +98,9 @@ def filtered(rows: list[dict], args) -> list[dict]:
             since = format_datetime(parse_datetime(args["last_update"]))
         except ValueError:
             raise invalid_value("last_update must be 'YYYY-MM-DD HH:MM:SS'") from None
-        rows = [row for row in rows if row["last_update"] > since]
+        # A row Powens never stamped (`last_update` null, which the documentation allows) was not
+        # "updated after" anything.
+        rows = [row for row in rows if row["last_update"] is not None and row["last_update"] > since]
     if args.get("income") in ("true", "false"):
         wants_income = args["income"] == "true"
         rows = [row for row in rows if (row["value"] > 0) == wants_income]

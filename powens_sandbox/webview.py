@@ -308,6 +308,11 @@ def favicon(sandbox, request) -> Response:
 
 
 def webview(sandbox, request, flow: str, lang: str | None = None) -> Response:
+    if lang is None and sandbox.config.webview_requires_language:
+        # Powens documents the language segment as optional, but a live-tested client (pypowens 0.2.0)
+        # met a CloudFront 503 without it: refused here too, unless the switch says otherwise.
+        return Response("503 Service Unavailable: the webview path names no language (/{lang}/{flow}).",
+                        status=503, mimetype="text/plain")
     lang = pick_language(lang, request.headers.get("Accept-Language", ""))
     if request.method == "GET":
         return start(sandbox, request, flow, lang)

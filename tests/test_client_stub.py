@@ -107,17 +107,46 @@ def test_429_without_retry_after_backs_off_exponentially(stub, client, waits):
     assert waits == [0.5, 1.0, 2.0] and len(stub.requests) == 4
 
 
-def test_next_link_to_another_origin_is_refused(stub, client):
+def test_next_link_to_another_origin_never_leaves_the_configured_origin(stub, client):
+    """The link's path is re-based on the configured API root: the token stays there."""
     other = ScriptedServer()
     try:
-        stub.script = [(200, {}, transactions_page([3, 2], next_href=other.url + '/2.0/steal'))]
-        rows = client.iter_transactions(limit=2)
-        assert [next(rows)['id'], next(rows)['id']] == [3, 2]
-        with pytest.raises(errors.PowensBadResponse, match='origin'):
-            next(rows)
+        stub.script = [(200, {}, transactions_page([3, 2], next_href=other.url + '/2.0/steal?c=1')),
+                       (200, {}, transactions_page([1]))]
+        assert [row['id'] for row in client.iter_transactions(limit=2)] == [3, 2, 1]
         assert other.requests == []
+        assert stub.requests[1]['path'] == '/2.0/steal?c=1'
     finally:
         other.close()
+
+
+def test_next_link_outside_any_api_root_is_refused(stub, client):
+    other = ScriptedServer()
+    try:
+        stub.script = [(200, {}, transactions_page([3, 2], next_href=other.url + '/login?c=1'))]
+        rows = client.iter_transactions(limit=2)
+        assert [next(rows)['id'], next(rows)['id']] == [3, 2]
+        with pytest.raises(errors.PowensBadResponse, match='outside the API'):
+            next(rows)
+        assert other.requests == [] and len(stub.requests) == 1
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize('powens_link', [
+    'https://acme.biapi.pro/2.0/users/me/accounts/7/transactions?limit=2&cursor=W3sib3AiXQ%3D%3D',
+    '{stub}/2.0/users/me/accounts/7/transactions?limit=2&cursor=W3sib3AiXQ%3D%3D',
+])
+def test_next_link_is_followed_through_a_proxy_with_a_path(stub, waits, powens_link):
+    """The API reached through a proxy at <origin>/powens/2.0: Powens writes its links on its own
+    host (documented example: https://{domain}.biapi.pro/2.0/...), or a proxy keeps its host but
+    drops its path; either way the next page is asked of the configured root."""
+    client = PowensClient(stub.url + '/powens/2.0', token='user-token', sleep=waits.append)
+    stub.script = [(200, {}, transactions_page([3, 2], next_href=powens_link.format(stub=stub.url))),
+                   (200, {}, transactions_page([1]))]
+    assert [row['id'] for row in client.iter_transactions(7, limit=2)] == [3, 2, 1]
+    assert stub.requests[1]['path'] == (
+        '/powens/2.0/users/me/accounts/7/transactions?limit=2&cursor=W3sib3AiXQ%3D%3D')
 
 
 def test_next_link_is_used_as_given_with_the_token(stub, client):

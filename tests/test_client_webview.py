@@ -39,10 +39,10 @@ def test_connect_url_has_documented_shape():
     }
 
 
-def test_connect_url_without_code_nor_language():
+def test_connect_url_without_code_nor_language_is_in_english():
     base, query = split(build_connect_url(**dict(COMMON, domain='acme.biapi.pro',
                                                  webview_url='http://127.0.0.1:8070/')))
-    assert base == 'http://127.0.0.1:8070/connect'
+    assert base == 'http://127.0.0.1:8070/en/connect'
     assert set(query) == {'domain', 'client_id', 'redirect_uri'}
     assert query['domain'] == 'acme.biapi.pro'
 
@@ -51,7 +51,7 @@ def test_reconnect_url():
     base, query = split(build_reconnect_url(**COMMON, code='c', connection_id=4521, state='s',
                                             reset_credentials=True,
                                             connection_sources=['openapi']))
-    assert base == 'https://webview.powens.com/reconnect'
+    assert base == 'https://webview.powens.com/en/reconnect'
     assert query['connection_id'] == '4521'
     assert query['reset_credentials'] == 'true'
     assert query['connection_sources'] == 'openapi'
@@ -76,8 +76,23 @@ def test_redirect_uri_with_query_or_relative_is_refused(redirect_uri):
         build_connect_url(**dict(COMMON, redirect_uri=redirect_uri))
 
 
+@pytest.mark.parametrize('lang, served', [
+    ('fr', 'fr'), ('fr_FR', 'fr'), ('de_CH', 'de'), ('pt_BR', 'pt'), ('ES', 'es'), ('nl-BE', 'nl'),
+    ('pl', 'en'), ('pl_PL', 'en'), ('ar_001', 'en'), ('ja_JP', 'en'), ('sr@latin', 'en'), ('xx', 'en'),
+    ('', 'en'), (None, 'en'),
+])
+def test_every_flow_names_a_language_the_webview_serves(lang, served):
+    """Powens serves en, fr, de, nl, pt, it, es; any other user language gets English, and the
+    path always carries one (a path without it met a CDN error in production clients)."""
+    urls = (build_connect_url(**COMMON, lang=lang),
+            build_reconnect_url(**COMMON, code='c', connection_id=1, lang=lang),
+            build_manage_url(webview_url=WEBVIEW, domain='acme', client_id=1, code='c', lang=lang))
+    assert [split(url)[0] for url in urls] == [
+        f'https://webview.powens.com/{served}/{flow}' for flow in ('connect', 'reconnect', 'manage')]
+
+
 @pytest.mark.parametrize('bad', [
-    {'lang': 'xx'}, {'client_id': 'abc'}, {'client_id': None}, {'max_connections': 0},
+    {'client_id': 'abc'}, {'client_id': None}, {'max_connections': 0},
     {'max_connections': True}, {'max_connections': '2'},
 ])
 def test_connect_url_refuses_bad_parameters(bad):

@@ -168,4 +168,6 @@ def test_wordings_are_french_with_accents(sandbox, sandbox_user):
     assert set(foreign[0]["original_currency"]) >= {"id", "symbol", "precision"}
     parties = [row["counterparty"] for row in rows if row["counterparty"] and row["counterparty"]["account_identification"]]
     assert {party["type"] for party in parties} == {"creditor", "debtor"}
-    assert all(iban_is_valid(party["account_identification"]) for party in parties)
+    assert all(iban_is_valid(party["account_identification"]) for party in parties
+               if party["account_scheme_name"] == "iban")
+    assert {party["account_scheme_name"] for party in parties} == {"iban", "cpan"}, "card payments name a card PAN"

@@ -101,9 +101,9 @@ def test_reconnect_and_manage_pages_confirm(sandbox, sandbox_user, sandbox_conne
     lapsed = sandbox.control("POST", f"/_sandbox/users/{sandbox_user['id_user']}/connections",
                              {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "password": "sca"})
     browser = WebviewDriver(sandbox.webview_url)
-    page = browser.open("/reconnect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
+    page = browser.open("/en/reconnect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
                         code=webview_code(sandbox, sandbox_user), connection_id=lapsed["id"])
-    assert pilot(page)["step"] == "otp" and form_actions(page) == {"/reconnect"}
+    assert pilot(page)["step"] == "otp" and form_actions(page) == {"/en/reconnect"}
     page = browser.open("/fr/manage", client_id=sandbox.client_id, redirect_uri=CALLBACK,
                         code=webview_code(sandbox, sandbox_user))
     assert pilot(page)["step"] == "manage"
@@ -192,7 +192,7 @@ def test_chromium_plays_whole_flows_without_console_errors(autopilot_sandbox, tm
         for password in ("sca", "decoupled"):  # every page of the default flow, plus the one-time code or app step
             switch(sandbox, enabled=True, password=password)
             assert browser.follow(webview("/fr/connect", max_connections=2), landing) == [], password
-        assert browser.follow(webview("/reconnect", connection_id=lapsed["id"]), landing) == []
+        assert browser.follow(webview("/en/reconnect", connection_id=lapsed["id"]), landing) == []
         assert browser.follow(webview("/en/manage"), landing) == []
     finally:
         browser.close()

@@ -96,10 +96,10 @@ def test_expired_code_bad_client_and_redirect_with_query(sandbox, sandbox_user):
     code = webview_code(sandbox, sandbox_user)
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 31 * 60})
     browser = WebviewDriver(sandbox.webview_url)
-    params = callback_params(browser.open("/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, code=code))
+    params = callback_params(browser.open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, code=code))
     assert params["error"] == "session_expired" and "expired" in params["error_description"]
-    assert browser.open("/connect", client_id="42", redirect_uri=CALLBACK).status_code == 400
-    refused = browser.open("/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK + "?next=1")
+    assert browser.open("/en/connect", client_id="42", redirect_uri=CALLBACK).status_code == 400
+    refused = browser.open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK + "?next=1")
     assert refused.status_code == 400 and "query" in refused.text
 
 

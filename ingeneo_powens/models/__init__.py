@@ -9,6 +9,7 @@ from . import powens_webview_state
 from . import powens_connection_request
 from . import account_journal
 from . import powens_pending_transaction
+from . import powens_refused_transaction
 from . import powens_sync_log
 from . import account_bank_statement_line
 from . import powens_webhook_event

@@ -2,6 +2,7 @@ import logging
 import time
 from datetime import timedelta
 
+import psycopg2
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
@@ -69,6 +70,11 @@ class AccountJournal(models.Model):
         help="The bank's balance at Powens minus the journal's balance: not zero when movements "
         "are missing, or before the opening balance is entered.")
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
+    powens_refused_ids = fields.One2many("powens.refused.transaction", "journal_id", string="Refused movements")
+    powens_history_start = fields.Date(
+        string="Retrieve movements from", copy=False, groups=SETUP_GROUP,
+        help="No movement dated before this day is imported into this bank, whichever way it "
+        "arrives. Empty: the company's date, set here when the bank is linked.")
     powens_sync_log_ids = fields.One2many("powens.sync.log", "journal_id", string="Retrievals")
     powens_account_choice_ids = fields.Many2many(
         "powens.account", compute="_compute_powens_account_choice_ids",
@@ -295,7 +301,9 @@ class AccountJournal(models.Model):
     @api.model
     def _cron_powens_sync(self):
         """Retrieve the movements of every connected bank, each in its own company and
-        transaction; several workers or servers share the banks through the claim."""
+        transaction; several workers or servers share the banks through the claim. A bank's
+        failure is its own (see _powens_record_retrieval): the run goes on with the others and
+        ends well, so Odoo never deactivates the job because of one bank."""
         candidates = self._powens_cron_candidates()
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(candidates))
@@ -303,8 +311,13 @@ class AccountJournal(models.Model):
             claimed = journal._powens_claim()
             cron._commit_progress()  # the claim is visible to the other workers from here
             for mine in claimed:
-                mine.with_company(mine.company_id)._powens_sync(
-                    "cron", commit_page=lambda count: cron._commit_progress())
+                try:
+                    mine.with_company(mine.company_id)._powens_sync(
+                        "cron", commit_page=lambda count: cron._commit_progress())
+                except Exception:  # noqa: BLE001 - a failure outside the retrieval's own guard
+                    _logger.exception("Scheduled Powens retrieval of journal %s failed", mine.id)
+                    self.env.cr.rollback()  # everything before this bank is committed
+                    mine.powens_sync_started_at = False
             if cron._commit_progress(processed=1) <= 0:
                 break  # out of time: the next run goes on with the banks left
 
@@ -363,28 +376,75 @@ class AccountJournal(models.Model):
     def _powens_record_retrieval(self, trigger, retrieve):
         """Run ``retrieve`` (which returns the counts) as one retrieval of this claimed bank:
         timed, its failure kept, the claim released, logged. Every retrieval, scheduled,
-        manual or notified by Powens, goes through here."""
+        manual or notified by Powens, goes through here.
+
+        Any failure is this bank's alone, a Powens error as much as a settings problem, a
+        secret that cannot be decrypted or a line Odoo refuses: what it wrote is rolled back,
+        the failure is logged and posted on the bank, and the caller goes on (the scheduled
+        run with the other banks; Odoo deactivates a cron whose runs keep failing)."""
         self.ensure_one()
         started_at, clock = fields.Datetime.now(), time.monotonic()
         counts, error = {}, False
+        # Left open on success: the transaction's commit releases it, and the scheduled
+        # retrieval's page commits may have ended it already.
+        savepoint = self.env.cr.savepoint()
         try:
             counts = retrieve()
             if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
                 error = self.powens_message or self.powens_connection_id.powens_state
-        except PowensError as powens_error:
-            # What was imported stays: every page is applied whole, and the cursor did not
+        except Exception as failure:  # noqa: BLE001 - one bank's failure must not stop the others
+            # What was committed stays: every page is applied whole, and the cursor did not
             # move, so the next retrieval reads again from the same point.
-            error = str(powens_error)
-            _logger.warning("Powens retrieval of journal %s failed: %s", self.id, error)
-        finally:
-            self.powens_sync_started_at = False
+            self._powens_roll_back_retrieval(savepoint)
+            error = self._powens_failure_message(failure)
+            _logger.warning("Powens retrieval of journal %s failed: %s", self.id, error,
+                            exc_info=not isinstance(failure, (PowensError, UserError)))
+            self._powens_post_failure(error)
+        self.powens_sync_started_at = False
         self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
+        self._powens_post_counts(counts)
+        return counts
+
+    def _powens_roll_back_retrieval(self, savepoint):
+        """Undo what the failed retrieval wrote since its last commit. The scheduled retrieval
+        commits page by page, which ends the savepoint's transaction: then everything before
+        the failure is committed already, and a rollback undoes exactly the rest."""
+        try:
+            savepoint.close(rollback=True)
+        except psycopg2.Error:
+            self.env.cr.rollback()
+
+    def _powens_failure_message(self, failure):
+        """What the accountant reads about a failed retrieval: Powens' and Odoo's own words,
+        never a stack trace nor data of the movements."""
+        if isinstance(failure, PowensError):
+            return str(failure)
+        if isinstance(failure, UserError):  # ValidationError and the settings' errors too
+            return failure.args[0] if failure.args else str(failure)
+        return self.env._("Unexpected error (%(kind)s): the server log has the details.", kind=type(failure).__name__)
+
+    def _powens_post_failure(self, error):
+        """Post a failure on the bank once, not at every hourly retrieval it repeats."""
+        last = self.env["powens.sync.log"].sudo().search([("journal_id", "=", self.id)], limit=1)
+        if last.error != error:
+            self.message_post(body=self.env._("The retrieval of the movements failed: %(error)s", error=error))
+
+    def _powens_post_counts(self, counts):
+        """Tell the accountant, on the bank, what a retrieval did that needs their eyes."""
         if counts.get("deleted"):
             self.message_post(body=self.env._(
                 "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
                 "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
                 count=counts["deleted"]))
-        return counts
+        if counts.get("locked_period"):
+            self.message_post(body=self.env._(
+                "%(count)s movement(s) are dated in a locked period: they were booked at the first "
+                "open date. Their bank date stays on the line (Bank date column of the movements).",
+                count=counts["locked_period"]))
+        if counts.get("newly_rejected"):
+            self.message_post(body=self.env._(
+                "%(count)s movement(s) could not be imported: they are listed with the reason in the "
+                "bank's POWENS tab, and read again at each retrieval.", count=counts["newly_rejected"]))
 
     def _powens_refresh_connection(self, client, psu_requested):
         """Read the connection's state at Powens, asking Powens to sync it with the bank first
@@ -552,9 +612,15 @@ class AccountJournal(models.Model):
         matches = accounts.filtered(lambda account: account.iban == number)
         return matches if len(matches) == 1 else self.env["powens.account"]
 
+    def _powens_history_start(self):
+        """The first day whose movements this bank imports: its own, else the company's."""
+        self.ensure_one()
+        return self.sudo().powens_history_start or self.company_id._powens_history_start()
+
     def _powens_link_account(self, account):
         """Link ``account`` to this bank, enabling it at Powens first (that records the
-        holder's consent to share it)."""
+        holder's consent to share it). The history start is fixed then, so that the company's
+        default (a year back from today) does not move under the bank's history."""
         self.ensure_one()
         if not account.enabled:
             try:
@@ -563,6 +629,7 @@ class AccountJournal(models.Model):
                 raise UserError(self.env._("Powens could not enable the account: %(error)s", error=error)) from None
             account.sudo().enabled = True
         self.sudo().write({
+            "powens_history_start": self._powens_history_start(),
             "powens_account_id": account.id,
             "powens_connection_id": account.connection_id.id,
             "bank_statements_source": "powens",

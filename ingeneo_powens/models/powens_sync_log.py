@@ -23,6 +23,12 @@ class PowensSyncLog(models.Model):
     booked_pending_count = fields.Integer(string="Pending now booked", readonly=True)
     deleted_count = fields.Integer(string="Deleted at the bank", readonly=True)
     rejected_count = fields.Integer(string="Refused", readonly=True)
+    locked_period_count = fields.Integer(
+        string="Booked after a locked period", readonly=True,
+        help="New movements dated in a locked period, booked at the first open date.")
+    before_history_count = fields.Integer(
+        string="Before the history start", readonly=True,
+        help="Movements dated before the bank's history start, left out.")
     error = fields.Char(readonly=True)
 
     def _record(self, journal, trigger, started_at, duration, counts, error=False):
@@ -36,5 +42,7 @@ class PowensSyncLog(models.Model):
             "booked_pending_count": counts.get("booked_pending", 0),
             "deleted_count": counts.get("deleted", 0),
             "rejected_count": counts.get("rejected", 0),
+            "locked_period_count": counts.get("locked_period", 0),
+            "before_history_count": counts.get("before_history", 0),
             "error": error,
         })

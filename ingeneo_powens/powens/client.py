@@ -21,7 +21,7 @@ import email.utils
 import logging
 import time
 import unicodedata
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -233,6 +233,11 @@ class PowensClient:
 
     # --- Transactions (§6) ---------------------------------------------------------------------
 
+    def get_transaction(self, transaction_id):
+        """Return one transaction, a deleted one too (``?all``): a movement refused earlier is
+        read again this way."""
+        return self._request('GET', f'{const.PATH_TRANSACTIONS}/{int(transaction_id)}', flags=('all',))
+
     def iter_transaction_pages(self, account_id=None, *, last_update=None, min_date=None,
                                max_date=None, date_filter=None, include_deleted=True,
                                limit=const.TRANSACTIONS_MAX_LIMIT):
@@ -283,7 +288,7 @@ class PowensClient:
             if not transactions:
                 return
             if '_links' in body:
-                url = _next_link(body)
+                url = self._on_api_root(_next_link(body))
             elif len(transactions) < limit:
                 url = None
             else:
@@ -369,6 +374,23 @@ class PowensClient:
         if not query:
             return url
         return f'{url}&{query}' if '?' in url else f'{url}?{query}'
+
+    def _on_api_root(self, href):
+        """Powens' opaque link, sent to the configured API root whatever that is (Powens itself,
+        a proxy, the sandbox): as given when it is under that root, else its path after the API
+        version and its query re-based there. Powens writes its links on its own host, which
+        differs from a proxy's; the token never goes anywhere but the configured origin."""
+        if href is None:
+            return None
+        url = urljoin(self.api_url, href)
+        if origin(url) == origin(self.api_url) and urlsplit(url).path.startswith(urlsplit(self.api_url).path):
+            return url
+        parts = urlsplit(url)
+        version = const.API_VERSION_PATH + '/'
+        if version not in parts.path:
+            raise PowensBadResponse('Powens next link outside the API refused')
+        relative = parts.path.split(version, 1)[1]
+        return urljoin(self.api_url, relative) + (f'?{parts.query}' if parts.query else '')
 
     def _client_credentials(self):
         if not (self.client_id and self.client_secret):

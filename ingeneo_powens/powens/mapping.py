@@ -2,10 +2,12 @@
 plain description of a bank statement line.
 
 Nothing here touches Odoo: the ORM side only copies the fields of :class:`MappedTransaction`.
-Every field that carries money, identity or a date is either valid or the whole transaction
-is refused with :class:`TransactionRejected`, so a format change at Powens surfaces as a
-visible rejection instead of a wrong line in the ledger. Unknown fields and unknown enum
-values are tolerated (Powens adds them over time, §0).
+Every field the statement line is made of (identity, booking date, amount, wordings, pending
+flag) is either valid or the whole transaction is refused with :class:`TransactionRejected`,
+so a format change at Powens surfaces as a visible rejection instead of a wrong line in the
+ledger. Fields the line does not need (value date, account id, ``last_update``) never refuse a
+movement: a malformed one is read as absent. Unknown fields and unknown enum values are
+tolerated (Powens adds them over time, §0).
 """
 import dataclasses
 import datetime
@@ -26,6 +28,9 @@ MAX_PRECISION = 6
 BOOKING_DATE_FIELDS = ('date', 'rdate', 'vdate')
 # The editable `wording` defaults to the simplified one; the raw bank text comes last.
 LABEL_FIELDS = ('simplified_wording', 'wording', 'original_wording')
+# The counterparty's account_identification is a bank account number only under this scheme;
+# under `cpan`/`tpan` it is a card number or its token, never to be stored as an account.
+IBAN_SCHEME = 'iban'
 
 _CURRENCY_CODE = re.compile(r'[A-Z]{3}')
 # PostgreSQL text columns refuse NUL; lone surrogates (json.loads lets "\ud800" through)
@@ -104,30 +109,31 @@ def _map(payload, powens_id, account_currency, precision):
         powens_id=powens_id,
         account_id=_account_id(payload),
         booking_date=_booking_date(payload),
-        value_date=_date_field(payload, 'vdate'),
+        value_date=_optional(_date_field, payload, 'vdate'),
         amount=_exact_amount(payload, precision),
         label=_label(payload, transaction_type),
         original_wording=_text(payload, 'original_wording', strip=False),
         partner_name=_text(counterparty, 'label') or None,
-        partner_account_number=_text(counterparty, 'account_identification') or None,
+        partner_account_number=_counterparty_iban(counterparty),
         transaction_type=transaction_type,
         foreign_amount=foreign_amount,
         foreign_currency=foreign_currency,
         pending=_pending(payload),
         deleted=payload.get('deleted') not in (None, '', False),
-        last_update=_last_update(payload),
-        payload=_storable(payload),
+        last_update=_optional(_last_update, payload),
+        payload=storable(payload),
     )
 
 
-def _storable(value):
-    """``value`` (JSON data) with every text cleaned of what PostgreSQL cannot store."""
+def storable(value):
+    """``value`` (JSON data) with every text cleaned of what PostgreSQL cannot store; a
+    refused transaction is kept this way too."""
     if isinstance(value, str):
         return _LONE_SURROGATE.sub('\ufffd', value.replace(_NUL, ''))
     if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
+        return {storable(key): storable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_storable(item) for item in value]
+        return [storable(item) for item in value]
     return value
 
 
@@ -154,10 +160,17 @@ def _powens_id(payload):
 
 
 def _account_id(payload):
+    """The account id, when it is one: the journal fed comes from the pull, never from here."""
     value = payload.get('id_account')
-    if value is None or _is_integer(value):
-        return value
-    raise TransactionRejected(f'id_account is not an integer ({type(value).__name__})')
+    return value if _is_integer(value) else None
+
+
+def _optional(read, *args):
+    """``read(*args)``, or None when the field is malformed: for fields the line can do without."""
+    try:
+        return read(*args)
+    except TransactionRejected:
+        return None
 
 
 def _date_field(payload, field):
@@ -267,10 +280,18 @@ def _text(mapping, field, *, strip=True):
         return ''
     if not isinstance(value, str):
         raise TransactionRejected(f'{field} is not a text ({type(value).__name__})')
-    text = _storable(value)
+    text = storable(value)
     if strip:
         return text.strip()[:MAX_TEXT_LENGTH].rstrip()
     return text[:MAX_TEXT_LENGTH]
+
+
+def _counterparty_iban(counterparty):
+    """The counterparty's IBAN, when its scheme says it is one; nothing for a card PAN or token."""
+    scheme = counterparty.get('account_scheme_name')
+    if not isinstance(scheme, str) or scheme.strip().lower() != IBAN_SCHEME:
+        return None
+    return _text(counterparty, 'account_identification') or None
 
 
 def _label(payload, transaction_type):
@@ -293,7 +314,8 @@ def _pending(payload):
 
 
 def _last_update(payload):
-    """When Powens last changed the transaction, as an aware datetime (Paris time, §12)."""
+    """When Powens last changed the transaction, as an aware datetime (Paris time, §12);
+    Powens may send none."""
     try:
         return parse_datetime(payload.get('last_update'))
     except ValueError:

@@ -11,6 +11,10 @@ from . import const
 from .errors import WebviewError
 from .urls import domain_host
 
+# The webview serves seven languages (§3.1). Its path without one was answered by a CDN error
+# in a live-tested client (pypowens 0.2.0), so every URL names one, English for the others.
+WEBVIEW_FALLBACK_LANGUAGE = 'en'
+
 
 @dataclass(frozen=True)
 class WebviewResult:
@@ -55,6 +59,7 @@ def build_connect_url(*, webview_url, domain, client_id, redirect_uri, code=None
 
     :param code: temporary code of an existing user; without it Powens creates an anonymous
         user and returns a code in the callback.
+    :param lang: the user's language; see :func:`webview_language` (every flow takes it).
     :param max_connections: above 1 the user may add several banks in one go.
     :param prefill: ``{"<connector uuid>.<field name>": value}`` to prefill connector fields.
     """
@@ -150,14 +155,19 @@ def parse_callback(query, flow=const.FLOW_CONNECT):
     )
 
 
+def webview_language(lang):
+    """The webview language for a user's language (``fr_FR``, ``fr``, ``sr@latin``, ``pl``,
+    None): its own when Powens serves it, English otherwise."""
+    primary = str(lang or '').replace('@', '_').replace('-', '_').split('_')[0].strip().lower()
+    return primary if primary in const.WEBVIEW_LANGUAGES else WEBVIEW_FALLBACK_LANGUAGE
+
+
 def _webview_url(webview_url, flow, lang, domain, client_id, redirect_uri, params):
-    if lang is not None and lang not in const.WEBVIEW_LANGUAGES:
-        raise WebviewError(f'Unsupported webview language {lang!r}')
     client_id = str(client_id or '')
     if not client_id.isdigit():
         raise WebviewError('The Powens client_id must be numeric')
     base = webview_url.rstrip('/')
-    path = f'/{lang}/{flow}' if lang else f'/{flow}'
+    path = f'/{webview_language(lang)}/{flow}'
     query = {'domain': domain_host(domain), 'client_id': client_id, 'redirect_uri': redirect_uri}
     query.update(params)
     pairs = [(key, text) for key, value in query.items()

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from ..const import CALLBACK_ROUTE, WEBHOOK_ROUTE
@@ -30,7 +31,9 @@ callback_queries = st.dictionaries(
 
 
 def booked(movement_id, value):
-    return {"id": movement_id, "date": "2026-01-05", "value": value, "wording": "VIR SEPA", "coming": False}
+    """A booked movement of today: inside the bank's history whatever day the suite runs."""
+    return {"id": movement_id, "date": fields.Date.today().isoformat(), "value": value, "wording": "VIR SEPA",
+            "coming": False}
 
 
 @tagged("post_install", "-at_install")

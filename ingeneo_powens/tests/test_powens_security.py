@@ -351,8 +351,10 @@ MODEL_MATRIX = {
     "account.bank.statement.line fields": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "account.journal fields": {"admin": ("r", "r"), "holder": ("r", "")},
-    # The bank's live balance: for those who may read its Powens account.
-    f"account.journal fields [{SETUP_GROUP}]": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The bank's live balance, for those who may read its Powens account, and its history
+    # start, editable by whoever may edit the journal (accounting administrators); the holder
+    # sets the company's default before linking.
+    f"account.journal fields [{SETUP_GROUP}]": {"admin": ("rw", "rw"), "holder": ("r", "")},
     # The Powens account, connection and status of a bank: set by the add-on's flows only,
     # written directly by nobody, not even the administrator.
     "account.journal fields set by the add-on only": {},
@@ -366,6 +368,8 @@ MODEL_MATRIX = {
     "powens.consent": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.consent.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.pending.transaction": {
+        "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
+    "powens.refused.transaction": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "powens.sync.log": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.user": {"admin": ("r", "r"), "holder": ("r", "")},
@@ -482,14 +486,17 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         env["powens.webview.state"].with_user(admin)._issue(journal, "connect", connection.user_id)
         env["powens.sync.log"]._record(journal, "manual", fields.Datetime.now(), 0.1, {})
         env["powens.pending.transaction"].sudo().create({"journal_id": journal.id, "powens_transaction_id": "p1"})
+        env["powens.refused.transaction"].sudo().create({
+            "journal_id": journal.id, "powens_transaction_id": "r1", "reason": "value is not a finite amount",
+            "refused_at": fields.Datetime.now()})
         env["powens.webhook.event"].sudo().create({"company_id": company.id, "event_type": "CONNECTION_SYNCED",
                                                    "received_at": fields.Datetime.now()})
         line = env["account.bank.statement.line"].sudo().create({
             "journal_id": journal.id, "amount": 1.0, "payment_ref": "m", "powens_transaction_id": "t1"})
         records = {model: env[model].sudo().search([("company_id", "=", company.id)], limit=1)
                    for model in ("powens.connection", "powens.account", "powens.consent", "powens.connection.request",
-                                 "powens.pending.transaction", "powens.sync.log", "powens.webhook.event",
-                                 "powens.webview.state", "powens.user")}
+                                 "powens.pending.transaction", "powens.refused.transaction", "powens.sync.log",
+                                 "powens.webhook.event", "powens.webview.state", "powens.user")}
         records.update({"account.journal": journal, "account.bank.statement.line": line, "res.company": company,
                         "request_journal": to_invite, "request": request, "invited": invited})
         return {key: record.with_env(cls.env) for key, record in records.items()}

@@ -286,14 +286,19 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertEqual(response.json()["status"], "ignored")
         self.assertEqual(self.events().outcome, "ignored")
 
-    def test_failed_processing_keeps_nothing_and_the_delivery_can_come_again(self):
-        payload = self.connection_synced(self.some_transactions(2))
+    def test_a_bank_failing_on_a_notification_keeps_nothing_and_the_pull_brings_its_movements(self):
+        """One bank's failure is its own (issue 14): logged on the bank and acknowledged, not
+        answered with an error Powens would retry forever; the pull's cursor did not move, so
+        the next retrieval brings the same movements."""
+        transactions = self.some_transactions(2)
         with patch.object(AccountBankStatementLine, "_powens_import_page", side_effect=RuntimeError("boom")), \
-                mute_logger("odoo.addons.ingeneo_powens.controllers.main"):
-            self.assertAnswer(self.post(payload), 500)
-        self.assertFalse(self.events(), "rolled back: Powens' next attempt is processed")
-        self.assertAnswer(self.post(payload), 200)
-        self.assertEqual(len(self.lines()), 2)
+                mute_logger("odoo.addons.ingeneo_powens.models.account_journal"):
+            self.assertAnswer(self.post(self.connection_synced(transactions)), 200)
+        self.assertFalse(self.lines(), "nothing half kept")
+        self.assertIn("RuntimeError", self.webhook_logs().error)
+        self.assertFalse(self.bank.powens_sync_started_at, "the claim is released")
+        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.assertLessEqual({str(item["id"]) for item in transactions}, set(self.lines().mapped("powens_transaction_id")))
 
     def test_old_notifications_are_forgotten(self):
         Event = self.env["powens.webhook.event"]
