@@ -12,3 +12,11 @@ from . import test_powens_sync_faults
 from . import test_powens_hostile_input
 from . import test_powens_cron_workers
 from . import test_powens_first_sync
+from . import test_powens_attacks_callback
+from . import test_powens_attacks_company
+from . import test_powens_attacks_contract
+from . import test_powens_attacks_webhook
+from . import test_powens_bank_isolation
+from . import test_powens_history_bound
+from . import test_powens_migration
+from . import test_powens_refused_movements

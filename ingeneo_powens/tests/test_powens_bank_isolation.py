@@ -28,8 +28,12 @@ class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
             "powens_api_url": cls.sandbox.api_url, "powens_client_secret_encrypted": "not-a-sealed-secret"})
         cls.locked_out_bank = cls.env["account.journal"].with_company(cls.other_company).create(
             {"name": "Banque de la filiale", "type": "bank", "company_id": cls.other_company.id})
-        other_connection = cls.env["powens.connection"].create(
-            {"name": "Banque de test", "company_id": cls.other_company.id, "powens_id": 999001})
+        other_user = cls.env["powens.user"].create({
+            "company_id": cls.other_company.id, "journal_id": cls.locked_out_bank.id, "powens_id": 999000,
+            "token_encrypted": "not-a-sealed-token", "api_url": cls.sandbox.api_url})
+        other_connection = cls.env["powens.connection"].create({
+            "name": "Banque de test", "company_id": cls.other_company.id, "powens_id": 999001,
+            "user_id": other_user.id})
         cls.locked_out_bank.write({
             "powens_connection_id": other_connection.id, "powens_state": "connected",
             "powens_account_id": cls.env["powens.account"].create(

@@ -23,7 +23,7 @@ class HistoryCaseMixin(PowensSandboxMixin):
         super().setUpClass()
         cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=1)
         cls.account = cls.connection.account_ids
-        cls.client = cls.company._powens_client()
+        cls.client = cls.bank._powens_client()
 
     def booked_at_powens(self):
         """The account's booked, not deleted movements as Powens lists them, with no filter."""
@@ -171,12 +171,13 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
             "url": self.base_url() + const.WEBHOOK_ROUTE, "secret": self.sandbox.webhook_secret})
 
     def create_at_powens(self):
-        """The bank login at Powens, as the webview makes it: the company's Powens user first,
+        """The bank login at Powens, as the webview makes it: the bank's Powens user first,
         committed to the test cursor the notifications are processed on."""
-        self.client = self.company._powens_client()
+        self.powens_user = self.company._powens_create_user(self.bank)
+        self.client = self.powens_user._powens_client()
         self.env.flush_all()
         test_bank = self.client.list_connectors(search=TEST_BANK_NAME)[0]
-        return self.sandbox.control("POST", f"/_sandbox/users/{self.company.powens_user_id}/connections", {
+        return self.sandbox.control("POST", f"/_sandbox/users/{self.powens_user.powens_id}/connections", {
             "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1,
             "months": 1})
 
@@ -184,7 +185,8 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
         """What the webview callback records, then the link of the bank with its history start;
         flushed, for the notifications that follow."""
         self.connection = self.env["powens.connection"]._sync_from_powens(
-            self.company, self.client.get_connection(created["id"], expand=("connector", "sources")))
+            self.company, self.client.get_connection(created["id"], expand=("connector", "sources")),
+            user=self.powens_user)
         self.env["powens.account"]._sync_from_powens(self.connection, self.client.list_accounts(created["id"]))
         self.account = self.connection.account_ids
         self.company.powens_history_start = history_start  # the bank takes it when linked
