@@ -44,7 +44,7 @@ def create_connection(sandbox, request, id_user):
     conn = sandbox.engine.open_connection(id_user, connector, login, specs, set(range(len(specs))),
                                           state=CONTROL_STATES.get(outcome, outcome),
                                           months=int(body.get("months", DEFAULT_HISTORY_MONTHS)), sources=tuple(sources))
-    return serializers.connection(sandbox.store, conn, {"all_accounts", "sources"})
+    return serializers.connection(sandbox.store, conn, {"accounts", "all_accounts", "sources"})
 
 
 def add_transactions(sandbox, request, id_account):

@@ -220,7 +220,12 @@ class ResCompany(models.Model):
         token = company._powens_read_secret("powens_user_token_encrypted")
         if not token:
             token = company._powens_create_user(client)
-        return client.with_token(token)
+        return client.with_token(token, user_id=company.powens_user_id or None,
+                                 on_token_renewed=company._powens_keep_renewed_token)
+
+    def _powens_keep_renewed_token(self, token):
+        """Keep the token Powens renewed after refusing the stored one (revoked or expired)."""
+        self.sudo()._powens_store_secret("powens_user_token_encrypted", token)
 
     def _powens_create_user(self, client):
         """Create the company's Powens user (auth/init) and keep its token, encrypted."""
