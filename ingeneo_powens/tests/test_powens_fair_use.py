@@ -147,7 +147,7 @@ class TestPowensFairUse(ConnectedBankCase):
         what the rolled-back transaction forgets)."""
         client = self.company._powens_client()
         token = client.renew_token(self.company.powens_user_id)["access_token"]
-        self.company._powens_keep_renewed_token(token)
+        self.company._powens_store_secret("powens_user_token_encrypted", token)
         revoked = client.session.delete(client.api_url + "auth/token", timeout=10,
                                         headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(revoked.status_code, 204)
