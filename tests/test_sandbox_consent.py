@@ -117,3 +117,15 @@ def test_refresh_auth_is_only_effective_for_the_openapi_source(sandbox, sandbox_
     asked = requests.post(connection_url(sandbox, conn["id"]), json={"refresh_auth": True},
                           headers=sandbox_user["headers"]).json()
     assert asked["state"] is None
+
+
+def test_accounts_and_all_accounts_expands_come_under_their_own_keys(sandbox, sandbox_user):
+    """`powens-sdks` `lib/specs/connections.yml`: `Connection.accounts` (enabled) and `all_accounts`."""
+    conn = new_connection(sandbox, sandbox_user)
+    account_id = conn["accounts"][0]["id"]
+    requests.post(sandbox.api_url + f"/users/me/accounts/{account_id}?all", json={"disabled": True},
+                  headers=sandbox_user["headers"])
+    data = requests.get(connection_url(sandbox, conn["id"]) + "?expand=accounts,all_accounts",
+                        headers=sandbox_user["headers"]).json()
+    assert account_id in [item["id"] for item in data["all_accounts"]]
+    assert account_id not in [item["id"] for item in data["accounts"]]
