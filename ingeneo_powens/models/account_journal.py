@@ -146,7 +146,7 @@ class AccountJournal(models.Model):
                                        reason=self._powens_error_message(error))) from None
         if connection.state_group in BLOCKING_STATE_GROUPS:
             return self._powens_consent_action("reconnect")
-        renewed, report = journal._powens_report_consent(consent_before)
+        renewed, report = journal._powens_report_consent(consent_before, renewal_asked=True)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -154,9 +154,10 @@ class AccountJournal(models.Model):
                        "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
         }
 
-    def _powens_report_consent(self, consent_before):
-        """Post on the bank what a renewal or a reconnection did to the consent, judged by
-        Powens' consent end only; return whether it moved, and what was posted."""
+    def _powens_report_consent(self, consent_before, renewal_asked=False):
+        """Post on the bank what a reconnection, or a renewal Powens did at once
+        (``renewal_asked``), did to the consent, judged by Powens' consent end only; return
+        whether it moved, and what was posted."""
         self.ensure_one()
         expiry = self.powens_connection_id.consent_expires_at
         renewed = bool(expiry) and (not consent_before or expiry > consent_before)
@@ -167,10 +168,14 @@ class AccountJournal(models.Model):
         elif self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
             body = self.env._("Reconnected by %(user)s, but the bank still asks for an action: %(advice)s",
                               user=self.env.user.name, advice=self.powens_message or "")
-        elif expiry:
+        elif expiry and renewal_asked:
             body = self.env._(
                 "Powens did not renew the consent (asked by %(user)s): it still ends on %(date)s. This bank "
                 "does not allow an early renewal through Powens: reconnect it when it asks for it.",
+                user=self.env.user.name, date=date)
+        elif expiry:
+            body = self.env._(
+                "Reconnected by %(user)s; the consent was not renewed and still ends on %(date)s.",
                 user=self.env.user.name, date=date)
         else:
             body = self.env._(

@@ -39,6 +39,7 @@ class ConsentCaseMixin(PowensSandboxMixin):
         # healthy connection whose consent runs its full 180 days.
         self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/state", {"state": None})
         self.move_consent(days=180)
+        self.connection._sync_from_powens(self.company, self.powens_connection())
 
     def said(self):
         """Everything the bank's chatter says."""
@@ -125,7 +126,7 @@ class TestPowensConsentDates(ConsentCaseMixin, HttpCase):
         driver.open(self.start_webview(self.bank, flow="reconnect"))
         self.open_callback(driver.redirect_location())
         self.assertNotIn("renewed by", self.said())
-        self.assertIn("did not renew the consent", self.said())
+        self.assertIn("the consent was not renewed", self.said())
 
 
 @tagged("post_install", "-at_install")
