@@ -326,7 +326,7 @@ class PowensClient:
         :param flags: value-less query flags such as ``all``.
         :param auth: send the user token.
         :param idempotent: whether a call that may have reached Powens can be sent again;
-            by default true for every method but POST.
+            by default true for reads and DELETE (see IDEMPOTENT_METHODS).
         """
         url = self._url(path, params, flags)
         if origin(url) != origin(self.api_url):
