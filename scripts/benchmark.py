@@ -172,7 +172,7 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
     with Environment(registry) as env:
         journal = env["account.journal"].browse(powens_journal_id)
         currency = journal.currency_id or journal.company_id.currency_id
-        transactions = journal.company_id._powens_client().iter_transactions(
+        transactions = journal._powens_client().iter_transactions(
             journal.powens_account_id.powens_id, include_deleted=False)
         movements = [map_transaction(item, account_currency=currency.name, precision=currency.decimal_places)
                      for item in transactions]
@@ -213,7 +213,6 @@ def configure_company(env, sandbox):
         "powens_webhook_secret": sandbox.webhook_secret,
     })
     company.write({"powens_api_url": sandbox.api_url, "powens_webview_url": sandbox.webview_url})
-    company._powens_client()  # creates the company's Powens user
     return company
 
 
@@ -221,14 +220,15 @@ def connected_bank(env, sandbox, name, transactions):
     """A bank journal linked to a new one-account connection at the sandbox, whose account
     holds ``transactions`` booked movements spread over the last year (none imported yet)."""
     company = env.company
-    client = company._powens_client()
+    journal = env["account.journal"].create({"name": name, "type": "bank", "company_id": company.id})
+    powens_user = company._powens_create_user(journal)  # the bank's own Powens user
+    client = powens_user._powens_client()
     bank_uuid = client.list_connectors(search=TEST_BANK_NAME)[0]["uuid"]
-    created = sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
+    created = sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
         "connector_uuid": bank_uuid, "login": name, "password": "secret", "accounts": 1, "months": 0})
     connection = env["powens.connection"]._sync_from_powens(
-        company, client.get_connection(created["id"], expand=("connector", "sources")))
+        company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
     account = env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
-    journal = env["account.journal"].create({"name": name, "type": "bank", "company_id": company.id})
     journal.powens_connection_id = connection
     journal._powens_link_account(account)
     already = sum(1 for item in client.iter_transactions(account.powens_id, include_deleted=False)
@@ -319,14 +319,14 @@ def webhook_acknowledgements(args, registry, sandbox, journal_id):
 
     with Environment(registry) as env:
         journal = env["account.journal"].browse(journal_id)
-        company = journal.company_id
-        client = company._powens_client()
+        client = journal._powens_client()
         connection = client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
         account = next(item for item in client.list_accounts(connection["id"])
                        if item["id"] == journal.powens_account_id.powens_id)
         pages = itertools.islice(client.iter_transaction_pages(
             account["id"], include_deleted=False, limit=WEBHOOK_TRANSACTIONS), WEBHOOK_DELIVERIES + 1)
-        user = {"id": company.powens_user_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess"}
+        user = {"id": journal.powens_connection_id.user_id.powens_id, "signin": "2025-01-10 16:01:58",
+                "platform": "sharedAccess"}
         bodies = [
             json.dumps({"id_webhook_data": 900_000 + number, "user": user,
                         "connection": dict(connection, accounts=[dict(account, transactions=page)])}).encode()

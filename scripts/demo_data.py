@@ -97,15 +97,17 @@ def connect_with_history(journal, accountant, bank_name):
     the consent, the connection and its account at Powens, the account linked, then one
     retrieval of its months of history."""
     company = journal.company_id
-    client = company._powens_client()  # creates the company's Powens user
+    powens_user = company._powens_create_user(journal)  # the bank's own Powens user
+    client = powens_user._powens_client()
     connector = client.list_connectors(search=bank_name)[0]
-    response = requests.post(f"{sandbox_url}/_sandbox/users/{company.powens_user_id}/connections", json={
+    response = requests.post(f"{sandbox_url}/_sandbox/users/{powens_user.powens_id}/connections", json={
         "connector_uuid": connector["uuid"], "login": "martin", "password": "demo",
         "accounts": 1, "months": HISTORY_MONTHS}, timeout=30)
     response.raise_for_status()
     powens_id = response.json()["id"]
     connection = env["powens.connection"]._sync_from_powens(
-        company, client.get_connection(powens_id, expand=("connector", "sources")), connected_by=accountant)
+        company, client.get_connection(powens_id, expand=("connector", "sources")), connected_by=accountant,
+        user=powens_user)
     env["powens.account"]._sync_from_powens(connection, client.list_accounts(powens_id))
     account = connection.account_ids[:1]
     consent_text = env["powens.consent"].with_context(lang="fr_FR")._text_for(company)

@@ -38,6 +38,7 @@ class Browser:
         self.process = subprocess.Popen([
             shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
             "--hide-scrollbars", "--no-first-run", "--lang=fr-FR", f"--window-size={WIDTH},{HEIGHT}",
+            "--remote-allow-origins=*", "--disable-background-networking", "--disable-component-update",
             f"--remote-debugging-port={port}", f"--user-data-dir={self.profile}", "about:blank",
         ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         page = self._until(lambda: next((target for target in requests.get(

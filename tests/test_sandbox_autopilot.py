@@ -131,6 +131,8 @@ class Chromium:
         websocket = pytest.importorskip("websocket")
         self.process = subprocess.Popen(
             [shutil.which("chromium"), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             # Other Chromium builds refuse the DevTools websocket of a client without an Origin.
+             "--remote-allow-origins=*", "--disable-background-networking", "--disable-component-update",
              "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"

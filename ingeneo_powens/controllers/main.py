@@ -26,38 +26,58 @@ class PowensController(http.Controller):
         """Where Powens' webview sends the browser back. Nothing changes unless the `state`
         proves this user started this round trip, for this bank, less than 30 minutes ago,
         and never came back before; and unless the user still holds the right in the bank's
-        company, or the connection request that let them start it is still open."""
-        connection_request = None
+        company, or the connection request that let them start it is still open. A refused
+        callback leaves nothing at Powens that its round trip created."""
+        round_trip = request.env["powens.webview.state"]
         try:
-            webview_state = request.env["powens.webview.state"]._consume(query.get("state"))
-            connection_request = webview_state.request_id
-            journal = request.env["account.journal"].browse(webview_state.journal_id.id)
+            round_trip = request.env["powens.webview.state"]._consume(query.get("state"))
+            connection_request = round_trip.request_id
+            journal = request.env["account.journal"].browse(round_trip.journal_id.id)
             journal._powens_check_can_connect(connection_request)
-            result = parse_callback(query, flow=webview_state.flow)
-        except (PowensStateError, WebviewError, UserError) as error:
-            _logger.warning("Powens callback refused for user %s: %s", request.env.uid, error)
-            return self._error_page(str(error), connection_request)
+            result = parse_callback(query, flow=round_trip.flow)
+        except PowensStateError as error:
+            return self._refuse_callback(error.round_trip or round_trip, query, error)
+        except (WebviewError, UserError) as error:
+            return self._refuse_callback(round_trip, query, error)
         # The invited user cannot read the bank: they come back to their request.
         back_url = self._request_url(connection_request) if connection_request else self._journal_url(journal)
         if not result.ok:
-            journal.sudo().message_post(body=request.env._(
-                "The connection at Powens did not complete (%(error)s).", error=result.error))
+            _logger.info("Powens webview of round trip %s ended with error %r", round_trip.id, result.error[:64])
+            journal._powens_webview_failed(result.error)
             return request.redirect(back_url)
         try:
             with request.env.cr.savepoint():
-                journal._powens_finish_webview(webview_state, result)
+                journal._powens_finish_webview(round_trip, result)
         except (UserError, PowensError) as error:
-            return self._error_page(str(error), connection_request)
+            return self._refuse_callback(round_trip, query, error)
         return request.redirect(back_url)
+
+    @classmethod
+    def _refuse_callback(cls, round_trip, query, error):
+        """Nothing recorded; the connections the round trip made at Powens are deleted there,
+        when the callback named them and the round trip is known (a state came back too late,
+        the request closed, the right removed, Powens failed)."""
+        _logger.warning("Powens callback refused for user %s: %s", request.env.uid, error)
+        message = str(error)
+        if round_trip and round_trip.flow == "connect":
+            try:
+                connection_ids = parse_callback(query, flow=round_trip.flow).connection_ids
+            except WebviewError:
+                connection_ids = ()
+            if round_trip._powens_discard_orphans(connection_ids):
+                message = request.env._(
+                    "%(reason)s The connection made at Powens was deleted there: nothing of it was kept.",
+                    reason=message)
+        return cls._error_page(message, round_trip.request_id if round_trip else None)
 
     @http.route(f"{REQUEST_ROUTE}/<int:request_id>", type="http", auth="user", methods=["GET"])
     def powens_connection_request(self, request_id):
         """The link of the request's e-mail and inbox notification: marks it opened when the
-        invited user follows it, then shows it. Whoever may not read it gets a 403."""
-        connection_request = request.env["powens.connection.request"].browse(request_id).exists()
+        invited user follows it (the only change a GET makes), then shows it. A request that
+        does not exist and one the user may not read get the same 404."""
+        connection_request = request.env["powens.connection.request"].search([("id", "=", request_id)])
         if not connection_request:
             raise NotFound()
-        connection_request.check_access("read")
         connection_request._mark_opened()
         return request.redirect(self._request_url(connection_request))
 

@@ -2,6 +2,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_users
 from . import powens_consent
+from . import powens_user
 from . import powens_connection
 from . import powens_account
 from . import powens_webview_state

@@ -5,10 +5,10 @@ from datetime import timedelta
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES
+from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES, REQUEST_OPEN_STATES, SETUP_GROUP
 from ..powens import PowensError, PowensNotFound
 from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
@@ -40,9 +40,10 @@ class AccountJournal(models.Model):
 
     powens_account_id = fields.Many2one(
         "powens.account", string="Powens account", copy=False, readonly=True, index="btree_not_null",
+        check_company=True,
         help="The bank account, reached through Powens, whose movements feed this journal.")
     powens_connection_id = fields.Many2one(
-        "powens.connection", string="Powens connection", copy=False, readonly=True,
+        "powens.connection", string="Powens connection", copy=False, readonly=True, check_company=True,
         help="The bank login at Powens this journal was connected with.")
     powens_state = fields.Selection(
         JOURNAL_POWENS_STATES, string="Automatic retrieval", default="not_connected",
@@ -54,13 +55,17 @@ class AccountJournal(models.Model):
     powens_next_sync_at = fields.Datetime(
         related="powens_connection_id.next_try", string="Next retrieval at Powens")
     powens_sync_started_at = fields.Datetime(copy=False, readonly=True)
+    # Related fields are computed as superuser: the bank's live balance is shown to those who
+    # may read the Powens account (the holders of the right, in their companies), not to every
+    # reader of the journal.
     powens_balance = fields.Monetary(
         related="powens_account_id.balance", string="Balance at the bank",
-        currency_field="powens_balance_currency_id")
-    powens_balance_currency_id = fields.Many2one(related="powens_account_id.currency_id", string="Currency at the bank")
+        currency_field="powens_balance_currency_id", groups=SETUP_GROUP)
+    powens_balance_currency_id = fields.Many2one(
+        related="powens_account_id.currency_id", string="Currency at the bank", groups=SETUP_GROUP)
     powens_balance_difference = fields.Monetary(
         compute="_compute_powens_balance_difference", string="Difference with the journal",
-        currency_field="powens_balance_currency_id",
+        currency_field="powens_balance_currency_id", groups=SETUP_GROUP,
         help="The bank's balance at Powens minus the journal's balance: not zero when movements "
         "are missing, or before the opening balance is entered.")
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
@@ -73,6 +78,39 @@ class AccountJournal(models.Model):
 
     _powens_account_unique = models.Constraint(
         "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
+
+    # --- Write guard --------------------------------------------------------------------------
+
+    @api.model
+    def _powens_flow_fields(self):
+        """The Powens fields of a bank that the user sees but never types: the add-on's own
+        flows set them (as superuser), the interface shows them read-only. Odoo's write()
+        does not enforce readonly, so ``write``/``create`` do it for these."""
+        return frozenset(name for name, field in self._fields.items()
+                         if name.startswith("powens_") and field.readonly)
+
+    def _powens_check_flow_fields(self, field_names):
+        """Refuse a direct write of the Powens fields in ``field_names`` (RPC, imports, any
+        user, accounting administrators included): only the add-on's flows, run as
+        superuser, link a bank to a Powens account or change its retrieval status."""
+        if self.env.su:
+            return
+        written = sorted(self._powens_flow_fields().intersection(field_names))
+        if written:
+            raise AccessError(self.env._(
+                "The Powens fields of a bank are set by the Powens actions only (Connect POWENS, "
+                "Choose the bank account, Disconnect...), not written directly: %(fields)s.",
+                fields=", ".join(self._fields[name]._description_string(self.env) for name in written)))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = [key.removeprefix("default_") for key in self.env.context if key.startswith("default_")]
+        self._powens_check_flow_fields([name for vals in vals_list for name in vals] + defaults)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._powens_check_flow_fields(vals)
+        return super().write(vals)
 
     @api.depends("powens_account_id.balance")
     def _compute_powens_balance_difference(self):
@@ -136,7 +174,7 @@ class AccountJournal(models.Model):
         journal = self.sudo()
         connection = journal.powens_connection_id
         consent_before = connection.consent_expires_at
-        client = journal.company_id._powens_client()
+        client = journal._powens_client()
         try:
             client.update_connection(connection.powens_id, refresh_auth=True)
             journal._powens_refresh_connection(client, forced=False)
@@ -239,7 +277,7 @@ class AccountJournal(models.Model):
                 ("powens_state", "!=", "disconnected")])
             if not other_journals:
                 try:
-                    journal.company_id._powens_client().delete_connection(connection.powens_id)
+                    connection._powens_client().delete_connection(connection.powens_id)
                 except PowensNotFound:
                     _logger.info("Powens connection %s was already deleted at Powens", connection.powens_id)
                 except PowensError as error:
@@ -378,7 +416,7 @@ class AccountJournal(models.Model):
 
         def retrieve():
             journal.powens_last_read_at = fields.Datetime.now()
-            client = journal.company_id._powens_client()
+            client = journal._powens_client()
             journal._powens_refresh_connection(client, forced=trigger == "manual")
             counts = journal.powens_account_id._pull_into(journal, commit_page, client=client)
             journal.powens_last_sync_at = fields.Datetime.now()
@@ -444,6 +482,18 @@ class AccountJournal(models.Model):
             "context": context,
         }
 
+    # --- Powens user of the bank --------------------------------------------------------------
+
+    def _powens_client(self):
+        """The Powens client of this bank's calls: bound to the user holding its connection,
+        whose token reaches this bank's connections only (the company's user of before one
+        user per bank may hold others)."""
+        self.ensure_one()
+        connection = self.sudo().powens_connection_id
+        if not connection:
+            raise UserError(self.env._("This bank is not connected to Powens."))
+        return connection._powens_client()
+
     # --- Webview round trip -----------------------------------------------------------------
 
     def _powens_webview_url(self, flow, consent, connection_request=None):
@@ -453,11 +503,23 @@ class AccountJournal(models.Model):
         self.ensure_one()
         journal = self.sudo()
         company = journal.company_id
+        company._powens_check_contract_hosts()
+        known_connection_ids = []
         try:
-            code = company._powens_client().get_temporary_code()["code"]
+            if flow == "reconnect":
+                powens_user = journal.powens_connection_id.user_id
+                client = journal._powens_client()
+            else:
+                # A code only ever opens the bank's own user: the connect webview can then show
+                # or change nothing of another bank, whoever holds the browser.
+                powens_user = company._powens_create_user(journal)
+                client = powens_user._powens_client()
+                known_connection_ids = [data["id"] for data in client.list_connections()]
+            code = client.get_temporary_code()["code"]
         except PowensError as error:
             raise UserError(self.env._("Powens could not open its connection page: %(error)s", error=error)) from None
-        state = self.env["powens.webview.state"]._issue(journal, flow, consent, connection_request)
+        state = self.env["powens.webview.state"]._issue(
+            journal, flow, powens_user, consent, connection_request, known_connection_ids=known_connection_ids)
         common = {
             "webview_url": company.powens_webview_url,
             "domain": domain_host(company.powens_domain or ""),
@@ -480,19 +542,19 @@ class AccountJournal(models.Model):
         self.ensure_one()
         journal = self.sudo()
         company = journal.company_id
-        client = company._powens_client()
+        round_trip = webview_state.sudo()
+        client = round_trip.powens_user_id._powens_client()
         connected_by = connection_request.requester_id or webview_state.user_id
         consent_before = journal.powens_connection_id.consent_expires_at
         if webview_state.flow == "reconnect":
-            connection_ids = [journal.powens_connection_id.powens_id]
+            connections_data = [client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))]
         else:
-            connection_ids = list(result.connection_ids)
+            connections_data = journal._powens_callback_connections(round_trip, client, result.connection_ids)
         connections = self.env["powens.connection"]
-        for powens_id in connection_ids:
-            data = client.get_connection(powens_id, expand=("connector", "sources"))
+        for data in connections_data:
             connection = self.env["powens.connection"].sudo()._sync_from_powens(
-                company, data, connected_by=connected_by)
-            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(powens_id))
+                company, data, connected_by=connected_by, user=round_trip.powens_user_id)
+            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(connection.powens_id))
             connections |= connection
         if webview_state.consent_id:
             webview_state.consent_id.sudo().connection_id = connections[:1]
@@ -501,6 +563,8 @@ class AccountJournal(models.Model):
             journal._powens_apply_connection_state()
             journal._powens_report_consent(consent_before)
             return
+        if connection_request:
+            connection_request._mark_connected()
         candidates = connections.account_ids.filtered(lambda account: not account.journal_ids)
         match = journal._powens_matching_account(candidates)
         if match:
@@ -510,8 +574,43 @@ class AccountJournal(models.Model):
                 "powens_state": "not_connected",
                 "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
             })
-        if connection_request:
-            connection_request._mark_connected()
+
+    def _powens_callback_connections(self, round_trip, client, connection_ids):
+        """Powens' data of the connections a connect callback names, all of them made by this
+        round trip (see ``powens.webview.state._powens_created_connection``), else a refusal:
+        the ids come from the browser, which may name any connection. A delegated connection
+        is one bank login: one connection."""
+        if round_trip.request_id and len(connection_ids) > 1:
+            raise UserError(self.env._("Powens sent back several connections where one was expected."))
+        connections_data = []
+        for powens_id in connection_ids:
+            data = round_trip._powens_created_connection(client, powens_id)
+            if data is None:
+                _logger.warning("Powens callback of round trip %s names connection %s, which it did not create",
+                                round_trip.id, powens_id)
+                raise UserError(self.env._(
+                    "The link back from Powens names a connection this connection did not create."))
+            connections_data.append(data)
+        return connections_data
+
+    def _powens_webview_failed(self, error_code):
+        """Tell, on the bank, why Powens' webview came back without connecting it: Powens'
+        documented error codes each have their message (shared/powens-api.md §3.3); any other
+        text from the browser's query string is never shown, only logged."""
+        self.ensure_one()
+        messages = {
+            "access_denied": self.env._("The connection at Powens was cancelled by %(user)s.", user=self.env.user.name),
+            "tos_declined": self.env._(
+                "The connection at Powens did not complete: %(user)s declined Powens' terms of service.",
+                user=self.env.user.name),
+            "server_error": self.env._(
+                "The connection at Powens did not complete: Powens met an error. Try again later."),
+            "session_expired": self.env._(
+                "The connection at Powens did not complete: the session at Powens expired. Start again."),
+        }
+        body = messages.get(error_code) or self.env._(
+            "The connection at Powens did not complete (Powens gave no documented reason). Start again.")
+        self.sudo().message_post(author_id=self.env.user.partner_id.id, body=body)
 
     def _powens_matching_account(self, accounts):
         """The account whose IBAN is the journal's bank account number, when exactly one is."""
@@ -527,7 +626,7 @@ class AccountJournal(models.Model):
         self.ensure_one()
         if not account.enabled:
             try:
-                self.company_id._powens_client().enable_account(account.powens_id)
+                account.connection_id._powens_client().enable_account(account.powens_id)
             except PowensError as error:
                 raise UserError(self.env._("Powens could not enable the account: %(error)s", error=error)) from None
             account.sudo().enabled = True
@@ -542,6 +641,10 @@ class AccountJournal(models.Model):
         })
         self.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
             "Connected to Powens account %(account)s by %(user)s.", account=account.display_name, user=self.env.user.name))
+        open_requests = self.env["powens.connection.request"].sudo().search(
+            [("journal_id", "=", self.id), ("state", "in", REQUEST_OPEN_STATES)])
+        open_requests._close("cancelled", self.env._(
+            "The bank was connected by %(user)s: the request is no longer needed.", user=self.env.user.name))
 
     def _powens_apply_connection_state(self):
         """Derive the bank's status from its connection's Powens state, with what to do in

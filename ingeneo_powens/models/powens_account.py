@@ -10,6 +10,8 @@ from ..powens.values import naive_utc, parse_amount
 # cursor stays this margin behind T. It also absorbs a skew of our clock when Powens' answer
 # carries no Date header. A movement read twice costs one lookup; one skipped is a line lost.
 CURSOR_MARGIN = timedelta(minutes=15)
+# How many trailing characters of an IBAN or account number the display name shows.
+MASK_KEEP = 4
 
 
 class PowensAccount(models.Model):
@@ -49,9 +51,14 @@ class PowensAccount(models.Model):
 
     @api.depends("name", "iban", "number")
     def _compute_display_name(self):
+        """The name and the last characters of the IBAN (or number), enough to tell a
+        company's accounts apart: Odoo computes a many2one's display name as superuser, for
+        whoever reads the record pointing to the account (a journal, a wizard), so the full
+        IBAN stays in the account's own field, for those who may read the account."""
         for account in self:
             identifier = account.iban or account.number
-            account.display_name = f"{account.name} ({identifier})" if identifier else account.name
+            masked = f"…{identifier[-MASK_KEEP:]}" if identifier and len(identifier) > MASK_KEEP else identifier
+            account.display_name = f"{account.name} ({masked})" if masked else account.name
 
     @api.model
     def _sync_from_powens(self, connection, accounts_data):
@@ -87,7 +94,7 @@ class PowensAccount(models.Model):
         The cost of a pull grows with what changed since the last one, not with the
         history: the next pull starts from when this one began (by Powens' clock)."""
         self.ensure_one()
-        client = client or self.company_id._powens_client()
+        client = client or self.connection_id._powens_client()
         started_at = fields.Datetime.now()
         if self.last_update_cursor:
             filters = {"last_update": self.last_update_cursor}

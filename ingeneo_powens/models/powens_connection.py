@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..powens.values import connection_state, connection_state_group, naive_utc, parse_datetime
 
@@ -14,6 +15,9 @@ class PowensConnection(models.Model):
 
     name = fields.Char(string="Bank", required=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    user_id = fields.Many2one(
+        "powens.user", string="Powens user", readonly=True, index=True, ondelete="restrict",
+        help="The Powens user holding this connection: only its token reaches it.")
     powens_id = fields.Integer(string="Powens connection ID", required=True, readonly=True)
     connector_uuid = fields.Char(readonly=True)
     powens_state = fields.Char(
@@ -40,10 +44,11 @@ class PowensConnection(models.Model):
             connection.state_group = connection_state_group(connection.powens_state or None)
 
     @api.model
-    def _sync_from_powens(self, company, data, connected_by=None):
+    def _sync_from_powens(self, company, data, connected_by=None, user=None):
         """Create or update the connection described by Powens' ``data`` (a Connection
-        object) and return it; unknown fields are ignored. The consent's end is only known
-        from the sources (read with ``expand=sources``): a read without them keeps it."""
+        object) and return it, held by the Powens ``user`` when created; unknown fields are
+        ignored. The consent's end is only known from the sources (read with
+        ``expand=sources``): a read without them keeps it."""
         values = {
             "powens_state": connection_state(data) or False,
             "error_message": data.get("error_message") or False,
@@ -62,11 +67,20 @@ class PowensConnection(models.Model):
         return self.create(dict(
             values,
             company_id=company.id,
+            user_id=user.id if user else False,
             powens_id=int(data["id"]),
             connector_uuid=data.get("connector_uuid") or connector.get("uuid") or False,
             name=connector.get("name") or self.env._("Bank connection %(id)s", id=data["id"]),
             connected_by_id=(connected_by or self.env.user).id,
         ))
+
+    def _powens_client(self):
+        """The Powens client of the user holding this connection."""
+        self.ensure_one()
+        if not self.sudo().user_id:
+            raise UserError(self.env._(
+                "The Powens user holding this connection is unknown: disconnect the bank and connect it again."))
+        return self.sudo().user_id._powens_client()
 
     def _disconnect_banks(self, message):
         """These connections no longer exist at Powens: the banks they fed are disconnected

@@ -157,6 +157,10 @@ class PowensConnectionRequest(models.Model):
             raise UserError(self.env._(
                 "This connection request expired on %(date)s: ask %(requester)s to send it again.",
                 date=format_datetime(self.env, self.expires_at, dt_format="short"), requester=self.requester_id.name))
+        bank = self.journal_id.sudo()
+        if bank.powens_account_id and bank.powens_state != "disconnected":
+            raise UserError(self.env._(
+                "The bank %(bank)s is connected already: this request is no longer needed.", bank=bank.name))
 
     def _mark_opened(self):
         """The invited user opened the request (from the e-mail or the inbox)."""

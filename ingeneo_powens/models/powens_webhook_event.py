@@ -54,7 +54,7 @@ class PowensWebhookEvent(models.Model):
         Reads only; nothing may change before this returned."""
         if not powens_user_id:
             raise WebhookSignatureError("no Powens user in the delivery")
-        companies = self.env["res.company"].sudo().search([("powens_user_id", "=", powens_user_id)], limit=2)
+        companies = self.env["res.company"]._powens_company_of_user(powens_user_id)
         if len(companies) != 1:
             raise WebhookSignatureError("no single company for this Powens user")
         try:
@@ -131,6 +131,7 @@ class PowensWebhookEvent(models.Model):
         journals = self.env["account.journal"]
         if connection:
             journals = self.env["account.journal"].search([
+                ("company_id", "=", self.company_id.id),
                 ("powens_connection_id", "=", connection.id), ("powens_account_id", "!=", False)])
         by_journal = {journal: [] for journal in journals}
         for account_data in accounts:
@@ -202,10 +203,17 @@ class PowensWebhookEvent(models.Model):
             "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
 
     def _powens_on_user_deleted(self, payload):
-        """The company's Powens user was deleted, with all its connections: every bank is
-        disconnected, and the dead token forgotten (the next connection creates a new user)."""
-        journals = self.company_id._powens_forget_user(self.env._(
-            "Disconnected: the company's Powens user was deleted; the imported movements are kept."))
+        """A Powens user of the company was deleted, with all its connections: the banks it
+        held are disconnected, and its dead token forgotten (the bank's next connection creates
+        a new user). One the add-on deleted itself was forgotten already: acknowledged."""
+        user = self.env["powens.user"].with_context(active_test=False).search([
+            ("company_id", "=", self.company_id.id),
+            ("powens_id", "=", webhooks.powens_user_id(webhooks.USER_DELETED, payload) or 0)], limit=1)
+        if not user.active:
+            self.write({"outcome": "ignored", "summary": self.env._("Powens user already forgotten.")})
+            return
+        journals = user._powens_forget(self.env._(
+            "Disconnected: the bank's Powens user was deleted; the imported movements are kept."))
         self.write({"outcome": "processed", "summary": self.env._(
             "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
 
@@ -221,7 +229,8 @@ class PowensWebhookEvent(models.Model):
             [("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)], limit=1)
 
     def _powens_journals_of_account(self, account_data, connection):
-        """The banks fed by the company's account ``account_data["id"]``."""
+        """The banks of the company fed by its account ``account_data["id"]``: a bank of
+        another company never receives this company's movements, however it got linked."""
         powens_id = webhooks.as_id(account_data.get("id"))
         if not powens_id:
             return self.env["account.journal"]
@@ -229,7 +238,8 @@ class PowensWebhookEvent(models.Model):
         if connection:
             domain.append(("connection_id", "=", connection.id))
         accounts = self.env["powens.account"].search(domain)
-        return accounts.journal_ids.filtered(lambda journal: journal.powens_state != "disconnected")
+        return accounts.journal_ids.filtered(
+            lambda journal: journal.company_id == self.company_id and journal.powens_state != "disconnected")
 
     @staticmethod
     def _powens_transactions(account_data):

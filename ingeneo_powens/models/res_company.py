@@ -1,24 +1,58 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
-from ..powens import PowensClient, PowensError, PowensNotFound
+from ..powens import PowensAuthError, PowensClient, PowensError
 from ..powens.const import DEFAULT_WEBVIEW_URL
 from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
-from ..powens.urls import api_url_for_domain
+from ..powens.urls import (
+    HostNotAllowed,
+    api_url_for_domain,
+    check_api_url,
+    check_domain,
+    check_webview_url,
+    parse_allowed_hosts,
+)
+from ..powens.webhooks import as_id
 
 _logger = logging.getLogger(__name__)
 
-# What a holder of the right may change on the company without being allowed to edit it.
-POWENS_SETTINGS_FIELDS = frozenset({
+# The Powens contract: who the company is at Powens and where its secrets are sent. Whoever
+# sets it decides who receives the client secret and the user tokens, so only system
+# administrators change it (issue 13); holders of the right see it and test it.
+POWENS_CONTRACT_FIELDS = frozenset({
     'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
-    'powens_client_secret', 'powens_webhook_secret', 'powens_history_start',
-    'powens_request_validity_days',
+    'powens_client_secret', 'powens_webhook_secret',
 })
+# What a holder of the right may change on the company without being allowed to edit it.
+POWENS_SETTINGS_FIELDS = POWENS_CONTRACT_FIELDS | {'powens_history_start', 'powens_request_validity_days'}
+# A user token is only ever sent to the Powens that issued it: a change of these forgets it.
+POWENS_ORIGIN_FIELDS = frozenset({'powens_domain', 'powens_api_url'})
+# Where each contract address may point: Powens' own hosts (powens/urls.py)...
+POWENS_HOST_CHECKS = {
+    'powens_domain': check_domain,
+    'powens_api_url': check_api_url,
+    'powens_webview_url': check_webview_url,
+}
+# ...or the hosts this server configuration key names (the local sandbox, an on-premise proxy).
+ALLOWED_HOSTS_OPTION = 'powens_allowed_hosts'
+# Powens generates the webhook's HMAC key (shown once in its console, far longer than this):
+# a shorter value is a typing or pasting mistake, and 16 characters of a random key are out of
+# reach of offline guessing from a captured signature.
+WEBHOOK_SECRET_MIN_LENGTH = 16
+
+# A temporary code no Powens user was ever given: exchanging it can only fail, as a bad code
+# when the client credentials are right, as an authentication error when they are not.
+CREDENTIALS_PROBE_CODE = "ingeneo-credentials-probe"
+
+# Powens ids are compared with integer columns: anything larger names nobody.
+POSTGRES_INTEGER_MAX = 2**31 - 1
 
 # Secrets typed in the settings -> the column holding their ciphertext. The typed value is
 # never stored nor shown back: the form only tells whether one is set.
@@ -52,13 +86,14 @@ class ResCompany(models.Model):
     powens_api_url = fields.Char(
         string="Powens API URL",
         compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
-        help="Derived from the domain; override it for the local sandbox or an on-premise proxy.",
+        help="Derived from the domain. Another host (the local sandbox, an on-premise proxy) must be "
+        "allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_webview_url = fields.Char(
         string="Powens webview URL",
         compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
-        help="Where the bank picker and the credentials form are served; override it for the "
-        "local sandbox.",
+        help="Where the bank picker and the credentials form are served. Another host (the local "
+        "sandbox) must be allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_client_secret = fields.Char(
         string="Powens client secret",
@@ -75,7 +110,6 @@ class ResCompany(models.Model):
     powens_webhook_secret_set = fields.Boolean(compute="_compute_powens_secrets_set", groups=SETUP_GROUP)
     powens_client_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_webhook_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
-    powens_user_token_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_history_start = fields.Date(
         string="Retrieve movements from", groups=SETUP_GROUP,
         help="The first retrieval of a bank imports its movements from this date (as far as "
@@ -83,13 +117,20 @@ class ResCompany(models.Model):
     powens_request_validity_days = fields.Integer(
         string="Connection requests valid for (days)", groups=SETUP_GROUP, default=REQUEST_VALIDITY_DAYS,
         help="How long the user asked to connect a bank has to do it before the request expires.")
-    powens_user_id = fields.Integer(
-        string="Powens user", groups=SETUP_GROUP, copy=False, readonly=True,
-        help="The Powens user holding this company's bank connections.",
-    )
+    powens_user_ids = fields.One2many(
+        "powens.user", "company_id", string="Powens users", groups=SETUP_GROUP, readonly=True,
+        help="One Powens user per bank connected, each holding that bank's connections only.")
+    powens_user_count = fields.Integer(
+        string="Number of Powens users", compute="_compute_powens_user_count", groups=SETUP_GROUP,
+        help="The company's Powens users that still exist at Powens.")
 
     _powens_request_validity_positive = models.Constraint(
         "CHECK(powens_request_validity_days > 0)", "A connection request must stay valid at least one day.")
+
+    @api.depends("powens_user_ids")
+    def _compute_powens_user_count(self):
+        for company in self:
+            company.powens_user_count = len(company.sudo().powens_user_ids)
 
     @api.depends("powens_domain")
     def _compute_powens_urls(self):
@@ -104,11 +145,16 @@ class ResCompany(models.Model):
                 company[field_name] = False
 
     def _inverse_powens_secret_inputs(self):
-        self._powens_check_setup_right()
+        self._powens_check_contract_right()
         for company in self:
-            for field_name, encrypted_field in SECRET_INPUTS.items():
-                if company[field_name]:
-                    company.sudo()._powens_store_secret(encrypted_field, company[field_name].strip())
+            typed = {field_name: (company[field_name] or "").strip() for field_name in SECRET_INPUTS}
+            if typed["powens_webhook_secret"] and len(typed["powens_webhook_secret"]) < WEBHOOK_SECRET_MIN_LENGTH:
+                raise UserError(self.env._(
+                    "The webhook secret is too short: paste the whole secret key Powens gave for the "
+                    "webhook authentication (at least %(length)s characters).", length=WEBHOOK_SECRET_MIN_LENGTH))
+            for field_name, value in typed.items():
+                if value:
+                    company.sudo()._powens_store_secret(SECRET_INPUTS[field_name], value)
 
     @api.depends_context("uid")
     def _compute_powens_secrets_set(self):
@@ -117,13 +163,63 @@ class ResCompany(models.Model):
             company.powens_client_secret_set = bool(stored.powens_client_secret_encrypted)
             company.powens_webhook_secret_set = bool(stored.powens_webhook_secret_encrypted)
 
+    @api.constrains("powens_domain", "powens_api_url", "powens_webview_url")
+    def _check_powens_hosts(self):
+        self._powens_check_contract_hosts()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.keys() & POWENS_CONTRACT_FIELDS for vals in vals_list):
+            self._powens_check_contract_right()
+        return super().create(vals_list)
+
     def write(self, vals):
         """Holders of the accounting-setup right configure Powens without the right to edit
-        the company: a write of Powens settings only is checked here, then done as superuser."""
-        if vals and set(vals) <= POWENS_SETTINGS_FIELDS and not self.env.su:
+        the company: a write of Powens settings only is checked here, then done as superuser.
+        The contract is a system administrator's, however it is written. Every change of a
+        Powens setting goes to the company's chatter."""
+        settings = vals.keys() & POWENS_SETTINGS_FIELDS
+        if not settings:
+            return super().write(vals)
+        if not self.env.su:
             self._powens_check_setup_right()
-            return super(ResCompany, self.sudo()).write(vals)
-        return super().write(vals)
+            if settings & POWENS_CONTRACT_FIELDS:
+                self._powens_check_contract_right()
+        before = {company: company._powens_settings_values() for company in self}
+        if settings == vals.keys() and not self.env.su:
+            result = super(ResCompany, self.sudo()).write(vals)
+        else:
+            result = super().write(vals)
+        secrets_typed = {field_name for field_name in SECRET_INPUTS if (vals.get(field_name) or "").strip()}
+        for company, values in before.items():
+            changed = {name for name, value in values.items() if company[name] != value} | secrets_typed
+            company._powens_log_settings_change(changed)
+            if changed & POWENS_ORIGIN_FIELDS:
+                company._powens_forget_tokens()
+        return result
+
+    def _powens_settings_values(self):
+        """The stored Powens settings, to tell afterwards which ones a write changed."""
+        self.ensure_one()
+        return {name: self[name] for name in POWENS_SETTINGS_FIELDS - SECRET_INPUTS.keys()}
+
+    def _powens_log_settings_change(self, field_names):
+        """Post in the company's chatter who changed which Powens settings (the message's
+        author and date): their names only, as every employee reads the company's chatter and
+        the values are for holders of the right (a secret's value is never written anywhere).
+
+        As superuser: a holder changes the history start without the right to edit the
+        company, hence without the right to post on it."""
+        self.ensure_one()
+        if not field_names:
+            return
+        labels = sorted(self._fields[name]._description_string(self.env) for name in field_names)
+        self.sudo().message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Powens settings changed:"),
+                Markup().join(Markup("<li>%s</li>") % label for label in labels)),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def action_open_powens_settings(self):
         """The Powens settings of the current company, for holders who are not allowed into
@@ -140,6 +236,16 @@ class ResCompany(models.Model):
         }
 
     # --- Rights -----------------------------------------------------------------------------
+
+    def _powens_check_contract_right(self):
+        """Refuse unless the user is a system administrator holding the accounting-setup
+        right in these companies: the Powens contract decides where the client secret and the
+        user tokens are sent."""
+        self._powens_check_setup_right()
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(self.env._(
+                "Only a system administrator may change the Powens contract (domain, client ID, "
+                "secrets and addresses)."))
 
     def _powens_check_setup_right(self):
         """Refuse unless the user holds the accounting-setup right in these companies.
@@ -195,55 +301,115 @@ class ResCompany(models.Model):
         ``bin/odoo shell``: ``env['res.company'].search([])._powens_rotate_secrets()``; the old
         key can then leave the configuration."""
         for company in self.sudo():
-            for encrypted_field in (*SECRET_INPUTS.values(), "powens_user_token_encrypted"):
+            for encrypted_field in SECRET_INPUTS.values():
                 if company[encrypted_field]:
                     company[encrypted_field] = company._powens_unseal(company[encrypted_field], rotate=True)
+            users = self.env["powens.user"].sudo().with_context(active_test=False).search(
+                [("company_id", "=", company.id), ("token_encrypted", "!=", False)])
+            for user in users:
+                user.token_encrypted = company._powens_unseal(user.token_encrypted, rotate=True)
 
     # --- Powens client --------------------------------------------------------------------
 
-    def _powens_client(self, *, with_user=True):
-        """Return a Powens client for this company's contract, bound to its Powens user
-        token when ``with_user`` (created at Powens on first use)."""
+    def _powens_allowed_hosts(self):
+        """The hosts besides Powens' own that the server configuration allows."""
+        try:
+            return parse_allowed_hosts(config.get(ALLOWED_HOSTS_OPTION))
+        except ValueError as error:
+            raise UserError(self.env._(
+                "The Odoo server configuration's %(option)s is invalid: %(reason)s.",
+                option=ALLOWED_HOSTS_OPTION, reason=error)) from None
+
+    def _powens_check_contract_hosts(self):
+        """Refuse a domain, API URL or webview URL outside Powens and the hosts the server
+        configuration allows. Checked when they are written and again wherever a request or a
+        browser is sent, so a value stored earlier, or written in the database directly, is
+        refused all the same.
+
+        As superuser: the invited user's webview is checked too, without their reading the
+        contract."""
+        allowed_hosts = self._powens_allowed_hosts()
+        for company in self.sudo():
+            for field_name, check in POWENS_HOST_CHECKS.items():
+                if not company[field_name]:
+                    continue
+                try:
+                    check(company[field_name], allowed_hosts)
+                except HostNotAllowed as error:
+                    raise UserError(self.env._(
+                        "%(setting)s of %(company)s is refused: %(reason)s. The add-on only reaches "
+                        "Powens at its own addresses, unless the Odoo server configuration allows "
+                        "other hosts (%(option)s).",
+                        setting=company._fields[field_name]._description_string(self.env),
+                        company=company.name, reason=error, option=ALLOWED_HOSTS_OPTION)) from None
+
+    def _powens_forget_tokens(self):
+        """After a change of the domain or the API URL: every Powens user of the company is
+        forgotten (a token is only ever sent to the Powens that issued it), its banks
+        disconnected; connecting them again creates their users at the new Powens."""
+        for company in self.sudo().filtered("powens_user_ids"):
+            company._powens_forget_user(self.env._(
+                "Disconnected: the Powens domain or API URL changed, and a Powens token is only ever "
+                "sent to the Powens that issued it. Connect the bank again."))
+            company.message_post(body=self.env._(
+                "The Powens domain or API URL changed: the company's Powens users were forgotten, as a "
+                "token is only ever sent to the Powens that issued it. Connect the banks again."),
+                subtype_xmlid="mail.mt_note")
+
+    def _powens_client(self):
+        """Return a Powens client for this company's contract (client credentials, no user
+        token): a bank's calls go through its Powens user's client, ``journal._powens_client()``."""
         self.ensure_one()
+        self._powens_check_contract_hosts()
         company = self.sudo()
         if not (company.powens_api_url and company.powens_client_id and company.powens_client_secret_encrypted):
             raise UserError(self.env._(
                 "Powens is not configured for %(company)s: set the domain, client ID and client "
                 "secret in Accounting settings, section Powens.", company=company.name))
-        client = PowensClient(
+        return PowensClient(
             company.powens_api_url,
             client_id=company.powens_client_id,
             client_secret=company._powens_read_secret("powens_client_secret_encrypted"),
         )
-        if not with_user:
-            return client
-        token = company._powens_read_secret("powens_user_token_encrypted")
-        if not token:
-            token = company._powens_create_user(client)
-        return client.with_token(token, user_id=company.powens_user_id or None,
-                                 on_token_renewed=company._powens_keep_renewed_token)
 
-    def _powens_keep_renewed_token(self, token):
-        """Keep the token Powens renewed after refusing the stored one (revoked or expired)."""
-        self.sudo()._powens_store_secret("powens_user_token_encrypted", token)
+    def _powens_create_user(self, journal):
+        """Return the Powens user of ``journal``, created at Powens (auth/init) when it has
+        none. The bank's row is locked first: two tabs connecting it at once wait for each
+        other, and the second finds the first one's user."""
+        self.ensure_one()
+        journal.ensure_one()
+        self.env.cr.execute("SELECT id FROM account_journal WHERE id = %s FOR UPDATE", [journal.id])
+        Users = self.env["powens.user"].sudo()
+        user = Users.search([("journal_id", "=", journal.id)], limit=1)
+        return user or Users._create_for(journal, self._powens_client())
 
-    def _powens_create_user(self, client):
-        """Create the company's Powens user (auth/init) and keep its token, encrypted."""
-        auth = client.init_user()
-        self._powens_store_secret("powens_user_token_encrypted", auth["auth_token"])
-        self.powens_user_id = auth.get("id_user") or False
-        return auth["auth_token"]
+    @api.model
+    def _powens_company_of_user(self, powens_user_id):
+        """The company owning the Powens user ``powens_user_id`` (a deleted, archived one too:
+        Powens notifies a deletion after it happened), or an empty recordset."""
+        powens_user_id = as_id(powens_user_id)
+        if not powens_user_id or powens_user_id > POSTGRES_INTEGER_MAX:
+            return self.browse()
+        user = self.env["powens.user"].sudo().with_context(active_test=False).search(
+            [("powens_id", "=", powens_user_id)], order="active desc, id desc", limit=1)
+        return user.company_id
 
     def action_powens_test_connection(self):
-        """Check the settings against Powens with a call that needs the client credentials."""
+        """Check the settings against Powens without creating anything there: the list of
+        banks proves the API address, and a code exchange that cannot succeed proves the client
+        credentials by the way Powens refuses it (a bad code, not a bad client)."""
         self._powens_check_setup_right()
         self.ensure_one()
         try:
-            # Creating the company's Powens user on first use proves the client credentials;
-            # reading it back proves the stored token.
             client = self._powens_client()
-            client.get_me()
             connectors = client.list_connectors()
+            try:
+                client.exchange_code(CREDENTIALS_PROBE_CODE)
+            except PowensAuthError:
+                raise
+            except PowensError as refusal:
+                if refusal.http_status is None or refusal.http_status >= 500:
+                    raise
         except PowensError as error:
             raise UserError(self.env._("Powens refused the connection test: %(error)s", error=error)) from None
         return {
@@ -261,44 +427,48 @@ class ResCompany(models.Model):
     # --- GDPR erasure -------------------------------------------------------------------------
 
     def action_powens_delete_user(self):
-        """"Delete the Powens user" (GDPR erasure): the company's Powens user, with every
+        """"Delete the Powens user" (GDPR erasure): every Powens user of the company, with every
         connection and all the bank data Powens holds for it, is deleted at Powens, and its
         token forgotten here. The imported movements stay, and so do the consent records,
         marked withdrawn: the proof of what was agreed while the data flowed."""
         self._powens_check_setup_right()
-        self._powens_delete_user(self.env._(
-            "Disconnected: %(user)s deleted the company's Powens user and its data at Powens; the "
+        users = self.sudo().powens_user_ids
+        failures = self._powens_delete_user(self.env._(
+            "Disconnected: %(user)s deleted the company's Powens users and their data at Powens; the "
             "imported movements are kept.", user=self.env.user.name))
-        return True
+        if not failures:
+            return True
+        message = self.env._("Powens could not delete the company's user: %(error)s",
+                             error="; ".join(str(error) for error in failures.values()))
+        if set(failures) == set(users):
+            raise UserError(message)  # nothing was deleted at Powens: nothing to keep
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "warning", "sticky": True, "message": message,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
 
     def _powens_delete_user(self, message, best_effort=False):
-        """Delete each company's Powens user at Powens (a user already gone is fine), then
-        forget it here. ``best_effort`` (uninstallation): a failure, of Powens or of the
-        decryption, is logged instead of raised, and the token is forgotten all the same."""
-        for company in self.sudo():
-            try:
-                token = company._powens_read_secret("powens_user_token_encrypted")
-                if token:
-                    company._powens_client(with_user=False).with_token(token).delete_me()
-            except PowensNotFound:
-                _logger.info("The Powens user of company %s was already deleted at Powens", company.id)
-            except (PowensError, UserError) as error:
-                if not best_effort:
-                    raise UserError(self.env._(
-                        "Powens could not delete the company's user: %(error)s", error=error)) from None
-                _logger.warning("The Powens user of company %s could not be deleted at Powens: %s", company.id, error)
-            company._powens_forget_user(message)
+        """Delete every Powens user of these companies at Powens (one already gone is fine),
+        each then forgotten here. Returns ``{powens.user: error}`` for those Powens did not
+        delete, kept with their token. ``best_effort`` (uninstallation): those are logged, and
+        forgotten all the same, as are the users whose token cannot be decrypted."""
+        users = self.env["powens.user"].sudo().search([("company_id", "in", self.ids)])
+        failures = users._powens_delete(message)
+        for user, error in failures.items():
+            _logger.warning("The Powens user %s of company %s could not be deleted at Powens: %s",
+                            user.powens_id, user.company_id.id, error)
+        if best_effort:
+            users.filtered("active")._powens_forget(message)
+            return {}
+        return failures
 
     def _powens_forget_user(self, message):
-        """The company's Powens user is gone: every bank it fed is disconnected (``message``
-        on each), its connections archived, its token and id forgotten; the next connection
-        creates a new user."""
-        company = self.sudo()
-        connections = self.env["powens.connection"].sudo().with_context(active_test=False).search(
-            [("company_id", "=", company.id)])
-        journals = connections._disconnect_banks(message)
-        company.write({"powens_user_token_encrypted": False, "powens_user_id": False})
-        return journals
+        """Every Powens user of the company is gone: all its banks are disconnected
+        (``message`` on each) and the tokens forgotten. Returns the banks."""
+        users = self.env["powens.user"].sudo().search([("company_id", "in", self.ids)])
+        return users._powens_forget(message)
 
     # --- Referential --------------------------------------------------------------------------
 

@@ -10,3 +10,5 @@ from . import test_powens_connection_request
 from . import test_powens_gdpr
 from . import test_powens_sync_faults
 from . import test_powens_hostile_input
+from . import test_powens_cron_workers
+from . import test_powens_first_sync

@@ -62,16 +62,17 @@ class PowensSandboxMixin:
 
     @classmethod
     def connect_at_powens(cls, journal, accounts=2, months=6):
-        """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, as the
-        callback would record it, and the consent that preceded it."""
+        """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, held by the
+        bank's own Powens user, as the callback would record it, and the consent that preceded it."""
         company = journal.company_id
-        client = company._powens_client()  # creates the company's Powens user on first use
+        powens_user = company._powens_create_user(journal)  # the bank's own Powens user
+        client = powens_user._powens_client()
         test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
+        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
             "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
             "accounts": accounts, "months": months})
         connection = cls.env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")))
+            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
         cls.env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
         journal.powens_connection_id = connection
         cls.env["powens.consent"].create({

@@ -23,9 +23,8 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         return self.url_open(path, allow_redirects=False)
 
     def powens_accounts(self):
-        token = self.company._powens_read_secret("powens_user_token_encrypted")
-        client = self.company._powens_client(with_user=False).with_token(token)
-        return client.list_accounts()
+        bank_user = self.env["powens.user"].search([("journal_id", "=", self.bank.id)])
+        return bank_user._powens_client().list_accounts()
 
     def test_connect_links_the_account_whose_iban_matches(self):
         callback = self.go_through_webview(self.bank)
@@ -83,10 +82,6 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         response = self.open_callback(callback, login="powens_accountant")
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.env["powens.connection"].search([]), "nothing changed")
-        with freeze_time(fields.Datetime.now() + timedelta(minutes=31)):
-            response = self.open_callback(callback)
-        self.assertIn("expired", response.text)
-        self.assertFalse(self.env["powens.connection"].search([]))
         self.assertEqual(self.open_callback(callback).status_code, 303)
         connections = self.env["powens.connection"].search([])
         self.assertEqual(len(connections), 1)
@@ -94,6 +89,20 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("already used", response.text)
         self.assertEqual(self.env["powens.connection"].search([]), connections)
+
+    def test_expired_state_records_nothing_and_leaves_nothing_at_powens(self):
+        """Coming back after the state's 30 minutes: refused, and the connection the webview
+        made is deleted at Powens, where nobody could reach it from INGENEO (GDPR)."""
+        callback = self.go_through_webview(self.bank)
+        made = query_of(callback)["connection_id"]
+        with freeze_time(fields.Datetime.now() + timedelta(minutes=31)):
+            response = self.open_callback(callback)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("expired", response.text)
+        self.assertIn("deleted there", response.text)
+        self.assertFalse(self.env["powens.connection"].search([]))
+        self.assertNotIn(int(made), [item["id"] for item in self.env["powens.user"].search(
+            [("journal_id", "=", self.bank.id)])._powens_client().list_connections()])
 
     def test_disconnect_deletes_at_powens_and_keeps_the_journal(self):
         self.open_callback(self.go_through_webview(self.bank, accounts=[0]))
@@ -116,7 +125,7 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         connection = self.bank.powens_connection_id
         self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state",
                              {"state": "SCARequired", "error_message": "Authentification forte requise"})
-        data = self.company._powens_client().get_connection(connection.powens_id)
+        data = self.bank._powens_client().get_connection(connection.powens_id)
         connection._sync_from_powens(self.company, data)
         self.bank._powens_apply_connection_state()
         self.assertEqual(self.bank.powens_state, "action_required")

@@ -115,8 +115,8 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         consent = connection_request.consent_id
         self.assertEqual((consent.user_id, consent.journal_id), (self.manager, self.bank))
         self.assertFalse(self.env["powens.connection"].search([]), "nothing recorded before the callback")
-        token = self.company._powens_read_secret("powens_user_token_encrypted")
-        accounts = self.company._powens_client(with_user=False).with_token(token).list_accounts()
+        bank_user = self.env["powens.user"].search([("journal_id", "=", self.bank.id)])
+        accounts = bank_user._powens_client().list_accounts()
         self.bank.bank_acc_number = [account for account in accounts if account["iban"]][-1]["iban"]
 
         response = self.open_as(callback, "powens_manager")
@@ -188,7 +188,7 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
             with self.subTest(action=action), self.assertRaises(AccessError):
                 getattr(mine, action)()
         response = self.open_as(f"/powens/request/{connection_request.id}", "powens_third")
-        self.assertEqual(response.status_code, 403)
+        self.assertEqual(response.status_code, 404, "the same answer as for a request that does not exist")
         self.assertEqual(connection_request.state, "sent")
         self.assertFalse(connection_request.consent_id)
 

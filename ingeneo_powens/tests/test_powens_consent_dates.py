@@ -22,13 +22,15 @@ class ConsentCaseMixin(PowensSandboxMixin):
     def setUpClass(cls):
         super().setUpClass()
         company = cls.company
-        client = company._powens_client()
+        powens_user = company._powens_create_user(cls.bank)  # the bank's own Powens user
+        client = powens_user._powens_client()
         test_bank = client.list_connectors(search="Banque de test")[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
+        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
             "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1,
             "months": 0, "sources": list(cls.sources)})
         cls.connection = cls.env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")), connected_by=cls.setup_user)
+            company, client.get_connection(created["id"], expand=("connector", "sources")),
+            connected_by=cls.setup_user, user=powens_user)
         cls.env["powens.account"]._sync_from_powens(cls.connection, client.list_accounts(created["id"]))
         cls.bank.powens_connection_id = cls.connection
         cls.bank._powens_link_account(cls.connection.account_ids)
@@ -46,7 +48,7 @@ class ConsentCaseMixin(PowensSandboxMixin):
         return " ".join(self.bank.message_ids.mapped("body"))
 
     def powens_connection(self):
-        return self.company._powens_client().get_connection(self.connection.powens_id, expand=("sources",))
+        return self.bank._powens_client().get_connection(self.connection.powens_id, expand=("sources",))
 
     def powens_now(self):
         return parse_datetime(self.sandbox.control("GET", "/_sandbox/clock")["now"])
@@ -81,14 +83,14 @@ class TestPowensConsentDates(ConsentCaseMixin, HttpCase):
         known = self.connection.consent_expires_at
         self.assertTrue(known)
         self.connection._sync_from_powens(
-            self.company, self.company._powens_client().get_connection(self.connection.powens_id))
+            self.company, self.bank._powens_client().get_connection(self.connection.powens_id))
         self.assertEqual(self.connection.consent_expires_at, known)
 
     def test_a_notification_with_sources_moves_the_expiry(self):
         end = self.move_consent(days=30)
         data = self.powens_connection()
         self.env["powens.webhook.event"]._powens_receive(self.company, "CONNECTION_SYNCED", {
-            "id_webhook_data": 9_100_001, "user": {"id": self.company.powens_user_id}, "connection": data})
+            "id_webhook_data": 9_100_001, "user": {"id": self.connection.user_id.powens_id}, "connection": data})
         self.assertEqual(self.connection.consent_expires_at, end)
 
     def test_consent_ending_within_a_week_reminds_the_person_who_connected(self):

@@ -56,16 +56,16 @@ class TestTwoCronWorkers(TransactionCase):
             "powens_domain": "sandbox", "powens_client_id": cls.sandbox.client_id,
             "powens_client_secret": cls.sandbox.client_secret,
             "powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url,
-            "powens_user_id": 0, "powens_user_token_encrypted": False,
         })
         journal = env["account.journal"].create({"name": "Banque deux serveurs", "type": "bank", "code": "BDS"})
-        client = company._powens_client()
+        powens_user = company._powens_create_user(journal)
+        client = powens_user._powens_client()
         test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{company.powens_user_id}/connections", {
+        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
             "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
             "accounts": 1, "months": 0})
         connection = env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")))
+            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
         account = env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
         journal.powens_connection_id = connection
         journal._powens_link_account(account)
@@ -80,9 +80,11 @@ class TestTwoCronWorkers(TransactionCase):
         with cls.committed_env() as env:
             journal = env["account.journal"].browse(cls.journal_id).exists()
             connection = journal.powens_connection_id
+            powens_user = connection.user_id
             env["account.bank.statement.line"].search([("journal_id", "=", journal.id)]).unlink()
             journal.unlink()
             connection.unlink()
+            powens_user.unlink()
             env.cr.execute(SQL("UPDATE res_company SET %s WHERE id = %s", SQL(", ").join(
                 SQL("%s = %s", SQL.identifier(column), value) for column, value in cls.saved_settings.items()
             ), cls.company_id))

@@ -91,7 +91,7 @@ class TestPowensFairUse(ConnectedBankCase):
         self.assertLessEqual(sum(runs), 8)
 
     def test_without_webhooks_a_day_costs_at_most_24_requests(self):
-        self.company.powens_webhook_secret_encrypted = False
+        self.company.sudo().powens_webhook_secret_encrypted = False
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         runs = self.one_day_of_hourly_runs()
         self.assertLessEqual(sum(runs), 24, runs)
@@ -100,13 +100,13 @@ class TestPowensFairUse(ConnectedBankCase):
 
     def notify(self, transactions=(), delivery_id=None):
         """A CONNECTION_SYNCED for the bank's account, applied as the webhook route does."""
-        client = self.company._powens_client()
+        client = self.bank._powens_client()
         connection = client.get_connection(self.connection.powens_id, expand=("connector", "sources"))
         account = next(item for item in client.list_accounts(self.connection.powens_id)
                        if item["id"] == self.account.powens_id)
         connection["accounts"] = [dict(account, transactions=list(transactions))]
         payload = {"id_webhook_data": delivery_id or next(_delivery_ids), "connection": connection,
-                   "user": {"id": self.company.powens_user_id}}
+                   "user": {"id": self.connection.user_id.powens_id}}
         return self.env["powens.webhook.event"]._powens_receive(self.company, "CONNECTION_SYNCED", payload)
 
     def test_healthy_webhooks_leave_a_daily_safety_read_only(self):
@@ -145,9 +145,10 @@ class TestPowensFairUse(ConnectedBankCase):
         """The company's token stops working at Powens (revoked or expired). A token of this
         test's own, so that the next tests find the class's token valid (the sandbox keeps
         what the rolled-back transaction forgets)."""
-        client = self.company._powens_client()
-        token = client.renew_token(self.company.powens_user_id)["access_token"]
-        self.company._powens_store_secret("powens_user_token_encrypted", token)
+        powens_user = self.connection.user_id.sudo()
+        client = powens_user._powens_client()
+        token = client.renew_token(powens_user.powens_id)["access_token"]
+        powens_user.token_encrypted = self.company._powens_secret_box().encrypt(token)
         revoked = client.session.delete(client.api_url + "auth/token", timeout=10,
                                         headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(revoked.status_code, 204)
@@ -158,7 +159,7 @@ class TestPowensFairUse(ConnectedBankCase):
         token = self.revoke_the_token()
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         self.assertEqual(self.last_log().error, False)
-        renewed = self.company._powens_read_secret("powens_user_token_encrypted")
+        renewed = self.company._powens_unseal(self.connection.user_id.sudo().token_encrypted)
         self.assertNotEqual(renewed, token, "the renewed token is kept")
         statuses = [(call["path"], call["status"]) for call in self.calls()]
         self.assertEqual([status for _path, status in statuses].count(401), 1, statuses)

@@ -8,7 +8,6 @@ from .. import uninstall_hook
 from ..powens import PowensError, PowensNotFound
 from .common import PowensSandboxMixin
 
-TOKEN_COLUMN = "powens_user_token_encrypted"
 CONSENT_EXPORT = ["journal_id", "user_id", "consented_at", "remote_address", "text_version", "consent_text",
                   "revoked_at"]
 
@@ -17,9 +16,8 @@ CONSENT_EXPORT = ["journal_id", "user_id", "consented_at", "remote_address", "te
 class TestPowensErasure(PowensSandboxMixin, TransactionCase):
 
     def setUp(self):
-        """Each test erases at Powens: each one starts with a Powens user of its own."""
+        """Each test erases at Powens: each one starts with Powens users of its own, one per bank."""
         super().setUp()
-        self.company.sudo().powens_user_token_encrypted = False
         self.second_bank = self.env["account.journal"].create(
             {"name": "Banque seconde", "type": "bank", "company_id": self.company.id})
         self.connections = self.env["powens.connection"]
@@ -31,12 +29,16 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
             self.connections |= connection
         self.bank.with_user(self.setup_user).action_powens_sync()
 
-    def token(self, company=None):
-        return (company or self.company)._powens_read_secret(TOKEN_COLUMN)
+    def tokens(self, company=None):
+        """The clear tokens of the company's Powens users."""
+        company = company or self.company
+        users = self.env["powens.user"].sudo().search([("company_id", "=", company.id)])
+        return [company._powens_unseal(user.token_encrypted) for user in users if user.token_encrypted]
 
     def stored_tokens(self):
+        """The Powens users whose token the database still holds."""
         self.env.flush_all()
-        self.env.cr.execute(f"SELECT id FROM res_company WHERE {TOKEN_COLUMN} IS NOT NULL")
+        self.env.cr.execute("SELECT id FROM powens_user WHERE token_encrypted IS NOT NULL")
         return [row[0] for row in self.env.cr.fetchall()]
 
     def lines(self):
@@ -44,7 +46,7 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
 
     def exists_at_powens(self, token):
         try:
-            self.company._powens_client(with_user=False).with_token(token).get_me()
+            self.company._powens_client().with_token(token).get_me()
         except PowensError:
             return False
         return True
@@ -64,7 +66,7 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
         lines = self.lines()
         self.assertTrue(lines)
         connection = self.bank.powens_connection_id
-        client = self.company._powens_client()
+        client = self.bank._powens_client()
         self.bank.with_user(self.setup_user).action_powens_disconnect()
         with self.assertRaises(PowensNotFound):
             client.get_connection(connection.powens_id)
@@ -75,44 +77,66 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
         self.assertEqual(self.second_bank.powens_state, "waiting", "the other bank keeps its connection")
 
     def test_delete_the_powens_user_erases_it_at_powens_and_the_token_here(self):
-        token, lines = self.token(), self.lines()
+        """Every Powens user of the company, one per bank, is deleted."""
+        tokens, lines = self.tokens(), self.lines()
+        self.assertEqual(len(tokens), 2, "one Powens user per bank")
         self.company.with_user(self.setup_user).action_powens_delete_user()
-        self.assertFalse(self.exists_at_powens(token))
+        self.assertFalse([token for token in tokens if self.exists_at_powens(token)])
         self.assertEqual(self.stored_tokens(), [])
-        self.assertFalse(self.company.powens_user_id)
+        self.assertFalse(self.company.powens_user_count)
+        self.assertEqual(len(self.env["powens.user"].with_context(active_test=False).search(
+            [("company_id", "=", self.company.id)])), 2, "kept archived, so that Powens' notification is recognised")
         banks = self.bank | self.second_bank
         self.assertEqual(set(banks.mapped("powens_state")), {"disconnected"})
         self.assertFalse(self.connections.filtered("active"))
         self.assertEqual(self.lines(), lines)
         self.assertTrue(all("deleted the company's Powens user" in bank.message_ids[0].body for bank in banks))
         self.assert_consents_withdrawn_and_exportable(banks)
-        self.company._powens_client()
-        self.assertNotIn(self.token(), (token, False), "the next connection starts with a new Powens user")
+        self.company._powens_create_user(self.bank)
+        self.assertEqual(len(self.tokens()), 1)
+        self.assertNotIn(self.tokens()[0], tokens, "the next connection starts with a new Powens user")
 
     def test_delete_the_powens_user_fails_clearly_and_keeps_everything_when_powens_refuses(self):
         """Nothing is forgotten here while the data still exists at Powens."""
-        token = self.token()
-        self.sandbox.control("POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/users/me"})
+        tokens = self.tokens()
+        self.sandbox.control("POST", "/_sandbox/faults",
+                             {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 2})
         with self.assertRaisesRegex(UserError, "could not delete"):
             self.company.with_user(self.setup_user).action_powens_delete_user()
-        self.assertEqual(self.token(), token)
+        self.assertEqual(self.tokens(), tokens)
         self.assertEqual(self.bank.powens_state, "connected")
+
+    def test_delete_the_powens_users_keeps_the_one_powens_did_not_delete_and_says_so(self):
+        """One bank's user deleted, the other's refused by Powens: the first is forgotten, the
+        second kept with its token, and the holder is told."""
+        tokens = self.tokens()
+        self.sandbox.control("POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/users/me"})
+        action = self.company.with_user(self.setup_user).action_powens_delete_user()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("could not delete", action["params"]["message"])
+        kept = self.tokens()
+        self.assertEqual(len(kept), 1)
+        self.assertIn(kept[0], tokens)
+        self.assertTrue(self.exists_at_powens(kept[0]))
+        states = (self.bank | self.second_bank).mapped("powens_state")
+        self.assertEqual(states.count("disconnected"), 1, "the bank whose user Powens deleted, only")
 
     def test_uninstall_leaves_no_token_and_deletes_the_powens_users(self):
         """The uninstall hook, on two companies: one whose Powens user is deleted, one whose
         Powens refuses (best effort, logged): neither keeps a token."""
         other = self.env["res.company"].create({"name": "INGENEO Filiale"})
         self.configure_powens(other)
-        other._powens_client()  # creates its Powens user
-        tokens = {company: self.token(company) for company in (self.company, other)}
-        self.assertEqual(sorted(self.stored_tokens()), sorted([self.company.id, other.id]))
+        other._powens_create_user(self.env["account.journal"].create(
+            {"name": "Banque filiale", "type": "bank", "company_id": other.id}))
+        tokens = {token: company for company in (self.company, other) for token in self.tokens(company)}
+        self.assertEqual(len(self.stored_tokens()), 3)
         self.sandbox.control("POST", "/_sandbox/faults",
                              {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 1})
         with self.assertLogs("odoo.addons.ingeneo_powens.models.res_company", "WARNING") as logs:
             uninstall_hook(self.env)
         self.assertEqual(len(logs.records), 1, "one company's Powens refused, and it was logged")
         self.assertEqual(self.stored_tokens(), [])
-        remaining = [company for company, token in tokens.items() if self.exists_at_powens(token)]
-        self.assertEqual(len(remaining), 1, "the other company's user was deleted at Powens")
-        for token in tokens.values():
+        remaining = [token for token in tokens if self.exists_at_powens(token)]
+        self.assertEqual(len(remaining), 1, "the other users were deleted at Powens")
+        for token in tokens:
             self.assertNotIn(token, logs.output[0])

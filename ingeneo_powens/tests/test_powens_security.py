@@ -5,6 +5,7 @@ import json
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,16 +17,16 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config
 
 from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+from ..models.res_company import POWENS_CONTRACT_FIELDS
 from ..powens.signature import sign_webhook
 from .common import PowensSandboxMixin, WebviewDriver
 
-ENCRYPTED_COLUMNS = (
-    "powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
+ENCRYPTED_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 # Powens settings of the company a user without the right must not read.
 COMPANY_POWENS_FIELDS = (
     "powens_domain", "powens_client_id", "powens_api_url", "powens_webview_url",
     "powens_client_secret", "powens_webhook_secret", "powens_client_secret_set",
-    "powens_webhook_secret_set", "powens_user_id") + ENCRYPTED_COLUMNS
+    "powens_webhook_secret_set", "powens_user_ids", "powens_user_count") + ENCRYPTED_COLUMNS
 POWENS_RECORD_MODELS = ("powens.connection", "powens.account", "powens.consent")
 
 
@@ -103,6 +104,8 @@ class TestPowensRights(PowensSecurityCase, HttpCase):
         for field_name in ENCRYPTED_COLUMNS:
             with self.subTest(field=field_name), self.assertRaises(AccessError):
                 self.company.with_user(self.setup_user).read([field_name])
+        with self.assertRaises(AccessError):
+            self.connection.user_id.with_user(self.setup_user).read(["token_encrypted"])
 
     def test_users_without_the_right_cannot_write_the_secrets(self):
         """Neither an accountant nor an administrator lacking the right replaces a secret."""
@@ -175,9 +178,8 @@ class TestPowensMultiCompany(PowensSecurityCase, HttpCase):
                 self.assertEqual(consent.company_id, company)
                 state = self.env["powens.webview.state"].search([("consent_id", "=", consent.id)])
                 self.assertEqual((state.user_id, state.company_id), (self.user_both, company))
-        self.assertTrue(self.company.powens_user_id and self.company_b.powens_user_id)
-        self.assertNotEqual(self.company.powens_user_id, self.company_b.powens_user_id,
-                            "each company has its own Powens user")
+                self.assertEqual((state.powens_user_id.company_id, state.powens_user_id.journal_id), (company, journal),
+                                 "each bank has its own Powens user, in its company")
 
     def test_callback_refuses_a_holder_removed_from_the_bank_company(self):
         """A round trip started in B cannot be finished once the user left B."""
@@ -197,9 +199,13 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
     """After a whole connection, the secrets exist only as ciphertext, in the database and
     everywhere else."""
 
+    def bank_user_ciphertext(self):
+        return self.env["powens.user"].sudo().search([("journal_id", "=", self.bank.id)]).token_encrypted
+
     def clear_secrets(self):
-        token = self.company._powens_read_secret("powens_user_token_encrypted")
-        self.assertTrue(token, "the flow created the company's Powens user")
+        ciphertext = self.bank_user_ciphertext()
+        self.assertTrue(ciphertext, "the flow created the bank's Powens user")
+        token = self.company._powens_unseal(ciphertext)
         return {"client secret": self.sandbox.client_secret, "webhook secret": self.sandbox.webhook_secret,
                 "user token": token}
 
@@ -218,7 +224,7 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
                              account_id=account.id).action_link()
         self.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": 3})
         self.bank.with_user(self.setup_user).action_powens_sync()
-        body = json.dumps({"id": account.powens_id, "id_user": self.company.powens_user_id,
+        body = json.dumps({"id": account.powens_id, "id_user": account.connection_id.user_id.powens_id,
                            "id_connection": account.connection_id.powens_id, "transactions": []}).encode()
         date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         path = f"{WEBHOOK_ROUTE}/account_synced"
@@ -266,7 +272,9 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
         self.run_full_flow()
         secrets = self.clear_secrets()
         box = self.company._powens_secret_box()
-        for column, ciphertext, clear in zip(ENCRYPTED_COLUMNS, self.stored_ciphertexts(), secrets.values()):
+        ciphertexts = (*self.stored_ciphertexts(), self.bank_user_ciphertext())
+        for column, ciphertext, clear in zip((*ENCRYPTED_COLUMNS, "powens_user.token_encrypted"), ciphertexts,
+                                             secrets.values()):
             with self.subTest(column=column):
                 self.assertTrue(ciphertext and ciphertext.startswith("gAAAAA"), "Fernet token")
                 self.assertEqual(box.decrypt(ciphertext), clear)
@@ -332,6 +340,9 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
 # here fails the test. A cell is a pair: in company A (the role's own; the administrator works
 # in A and B) and on company B's records. A role a row does not name may do nothing there.
 ROLES = ("public", "portal", "invited", "accountant", "admin_without_right", "admin", "holder")
+# The Powens contract fields of the company: same groups as the other settings, but written by
+# system administrators only, so a row of their own.
+CONTRACT_ROW = f"res.company contract fields [{SETUP_GROUP}]"
 
 # model -> role -> (operations in A, in B): r read, w write, c create, u unlink. For the models
 # the add-on inherits: reading the fields it adds and writing the editable ones, one row per
@@ -340,6 +351,11 @@ MODEL_MATRIX = {
     "account.bank.statement.line fields": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "account.journal fields": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The bank's live balance: for those who may read its Powens account.
+    f"account.journal fields [{SETUP_GROUP}]": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The Powens account, connection and status of a bank: set by the add-on's flows only,
+    # written directly by nobody, not even the administrator.
+    "account.journal fields set by the add-on only": {},
     "account.referential.bank.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.account": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.account.link.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
@@ -352,6 +368,7 @@ MODEL_MATRIX = {
     "powens.pending.transaction": {
         "accountant": ("r", ""), "admin_without_right": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
     "powens.sync.log": {"admin": ("r", "r"), "holder": ("r", "")},
+    "powens.user": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.webhook.event": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.webview.state": {"admin_without_right": ("r", ""), "admin": ("r", "r")},
     "res.company fields": {
@@ -359,6 +376,8 @@ MODEL_MATRIX = {
     # The ciphertexts: a system administrator's, with or without the right, like the whole company.
     "res.company fields [base.group_system]": {"admin_without_right": ("rw", ""), "admin": ("rw", "rw")},
     f"res.company fields [{SETUP_GROUP}]": {"admin": ("rw", "rw"), "holder": ("rw", "")},
+    # The Powens contract: holders read it, only system administrators write it (issue 13).
+    CONTRACT_ROW: {"admin": ("rw", "rw"), "holder": ("r", "")},
     # The Settings app is the administrators'; holders have the POWENS settings form.
     f"res.config.settings fields [{SETUP_GROUP}]": {"admin": ("rw", "rw")},
 }
@@ -460,7 +479,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         to_invite = env["account.journal"].create({"name": f"Banque à connecter {company.name}", "type": "bank",
                                                    "company_id": company.id})
         request = env["powens.connection.request"].with_user(admin)._send(to_invite, invited).sudo()
-        env["powens.webview.state"].with_user(admin)._issue(journal, "connect")
+        env["powens.webview.state"].with_user(admin)._issue(journal, "connect", connection.user_id)
         env["powens.sync.log"]._record(journal, "manual", fields.Datetime.now(), 0.1, {})
         env["powens.pending.transaction"].sudo().create({"journal_id": journal.id, "powens_transaction_id": "p1"})
         env["powens.webhook.event"].sudo().create({"company_id": company.id, "event_type": "CONNECTION_SYNCED",
@@ -470,7 +489,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         records = {model: env[model].sudo().search([("company_id", "=", company.id)], limit=1)
                    for model in ("powens.connection", "powens.account", "powens.consent", "powens.connection.request",
                                  "powens.pending.transaction", "powens.sync.log", "powens.webhook.event",
-                                 "powens.webview.state")}
+                                 "powens.webview.state", "powens.user")}
         records.update({"account.journal": journal, "account.bank.statement.line": line, "res.company": company,
                         "request_journal": to_invite, "request": request, "invited": invited})
         return {key: record.with_env(cls.env) for key, record in records.items()}
@@ -497,8 +516,18 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         for name in sorted(names):
             field = self.env[model_name]._fields[name]
             key = f"{model_name} fields [{field.groups}]" if field.groups else f"{model_name} fields"
+            if model_name == "res.company" and name in POWENS_CONTRACT_FIELDS:
+                key = CONTRACT_ROW
             by_groups.setdefault(key, []).append(field)
         return by_groups
+
+    def flow_fields(self, model_name):
+        """The stored fields of ``model_name`` that only the add-on's flows set, when the
+        add-on guards some there (``_powens_flow_fields``)."""
+        model = self.env[model_name]
+        if not hasattr(model, "_powens_flow_fields"):
+            return []
+        return [model._fields[name] for name in sorted(model._powens_flow_fields()) if model._fields[name].store]
 
     def addon_actions(self):
         """Every public `action_*` method the add-on's classes define, as "model.method"."""
@@ -557,6 +586,15 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         values = record._convert_to_write({name: record[name] for name in editable})
         return ops + ("w" if editable and self.attempt(lambda: mine.write(values)) else "")
 
+    def flow_field_operations(self, model_name, field_list, user, key):
+        """Write the fields only the add-on's flows set, with their own values, and create a
+        record with them (a copy): "w" and "c" when the server let it through."""
+        record = self.records[key][model_name]
+        mine = record.with_user(user).with_company(self.companies[key])
+        values = record._convert_to_write({field.name: record[field.name] for field in field_list})
+        ops = "w" if self.attempt(lambda: mine.write(values)) else ""
+        return ops + ("c" if self.attempt(lambda: mine.copy(values)) else "")
+
     def wizard_values(self, model_name, key):
         records = self.records[key]
         journal, company = records["account.journal"], records["res.company"]
@@ -598,7 +636,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
 
         def forgotten_token(records):
             # Access is what is checked: the company's user is deleted at Powens by its own tests.
-            records["res.company"].sudo().powens_user_token_encrypted = False
+            records["res.company"].sudo().powens_user_ids.token_encrypted = False
 
         journal = {f"account.journal.{name}": on("account.journal", name) for name in (
             "action_powens_connect", "action_powens_reconnect", "action_powens_manage",
@@ -633,8 +671,8 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         callbacks = {"A": self.callback_path(self.records["A"]["request_journal"]),
                      "B": self.callback_path(self.records["B"]["request_journal"].with_company(self.company_b),
                                              user=self.users["admin"])}
-        deliveries = {key: json.dumps({"id": 1, "id_user": company.powens_user_id}).encode()
-                      for key, company in self.companies.items()}
+        deliveries = {key: json.dumps({"id": 1, "id_user": self.records[key]["powens.user"].powens_id}).encode()
+                      for key in self.companies}
 
         def webhook(path):
             def post(key):
@@ -664,9 +702,14 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
 
     def test_every_role_against_every_model_action_and_route(self):
         own, inherited = self.addon_models()
-        model_rows = {name: None for name in own}
+        # row -> how to try it: (operations of a user in a company, checks per company)
+        model_rows = {name: (partial(self.model_operations, name), 4) for name in own}
         for name in inherited:
-            model_rows.update(self.added_fields_by_groups(name))
+            for row, field_list in self.added_fields_by_groups(name).items():
+                model_rows[row] = (partial(self.field_operations, name, field_list), 2)
+            if flow_fields := self.flow_fields(name):
+                model_rows[f"{name} fields set by the add-on only"] = (
+                    partial(self.flow_field_operations, name, flow_fields), 2)
         actions, runs = self.addon_actions(), self.action_runs()
         routes, requests = self.addon_routes(), self.route_requests()
         self.assertEqual(sorted(runs), actions, "every action of the add-on is called by the matrix")
@@ -676,12 +719,9 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         for role in ROLES:
             user = self.users[role]
             models = observed["MODEL_MATRIX"][role] = {}
-            for row, field_list in model_rows.items():
-                model_name = row.split(" ")[0]
-                models[row] = tuple(
-                    self.model_operations(model_name, user, key) if field_list is None
-                    else self.field_operations(model_name, field_list, user, key) for key in "AB")
-                checks += 8 if field_list is None else 4
+            for row, (operations, row_checks) in model_rows.items():
+                models[row] = tuple(operations(user, key) for key in "AB")
+                checks += 2 * row_checks
             observed["ACTION_MATRIX"][role] = {
                 action: tuple(self.attempt(lambda: runs[action](user, key)) for key in "AB") for action in actions}
             checks += 2 * len(actions)

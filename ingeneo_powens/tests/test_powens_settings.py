@@ -17,7 +17,7 @@ from .common import PowensSandboxMixin
 POWENS_SETTINGS_FIELDS = [
     "powens_domain", "powens_client_id", "powens_client_secret", "powens_webhook_secret",
     "powens_api_url", "powens_webview_url", "powens_redirect_uri", "powens_webhook_url"]
-SECRET_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted", "powens_user_token_encrypted")
+SECRET_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 
 
 @tagged("post_install", "-at_install")
@@ -100,21 +100,27 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         webhook, user token) reads with the new key alone and no longer with the old one."""
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
         clear = {"powens_client_secret_encrypted": "client-to-rotate",
-                 "powens_webhook_secret_encrypted": "webhook-to-rotate",
-                 "powens_user_token_encrypted": "token-to-rotate"}
+                 "powens_webhook_secret_encrypted": "webhook-to-rotate"}
         with self.encryption_key(old):
             for column, value in clear.items():
                 self.company.sudo()._powens_store_secret(column, value)
-        before = self.stored()
+            bank_user = self.env["powens.user"].sudo().create({
+                "company_id": self.company.id, "journal_id": self.bank.id, "powens_id": 999001,
+                "token_encrypted": self.company._powens_secret_box().encrypt("token-to-rotate")})
+        before = dict(self.stored(), token=bank_user.token_encrypted)
         with self.encryption_key(f"{new},{old}"):
             self.company.with_user(self.settings_admin)._powens_rotate_secrets()
-        self.assertTrue(all(before[column] != ciphertext for column, ciphertext in self.stored().items()))
-        self.company.invalidate_recordset()
+        self.env.invalidate_all()
+        after = dict(self.stored(), token=bank_user.token_encrypted)
+        self.assertTrue(all(before[column] != ciphertext for column, ciphertext in after.items()))
         with self.encryption_key(new):
             self.assertEqual({column: self.company._powens_read_secret(column) for column in clear}, clear)
+            self.assertEqual(self.company._powens_unseal(bank_user.token_encrypted), "token-to-rotate")
         for column in clear:
             with self.subTest(column=column), self.encryption_key(old), self.assertRaises(UserError):
                 self.company._powens_read_secret(column)
+        with self.encryption_key(old), self.assertRaises(UserError):
+            self.company._powens_unseal(bank_user.token_encrypted)
 
     # --- fields --------------------------------------------------------------------------------
 
@@ -128,12 +134,14 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
                 self.assertEqual(self.company.powens_webview_url, "https://webview.powens.com")
 
     def test_urls_stay_overridable(self):
-        """The local sandbox and on-premise proxies replace the derived addresses, even when
-        written together with the domain, and other writes keep the override."""
+        """The local sandbox and on-premise proxies the server configuration allows replace
+        the derived addresses, even when written together with the domain, and other writes
+        keep the override."""
         company = self.company.with_user(self.settings_admin)
-        company.write({"powens_domain": "ingeneo", "powens_api_url": "https://proxy.example/2.0",
-                       "powens_webview_url": "https://proxy.example/webview"})
-        company.write({"powens_client_id": "42"})
+        with patch.dict(config._runtime_options, {"powens_allowed_hosts": "proxy.example"}):
+            company.write({"powens_domain": "ingeneo", "powens_api_url": "https://proxy.example/2.0",
+                           "powens_webview_url": "https://proxy.example/webview"})
+            company.write({"powens_client_id": "42"})
         company.invalidate_recordset()
         self.assertEqual(company.powens_api_url, "https://proxy.example/2.0")
         self.assertEqual(company.powens_webview_url, "https://proxy.example/webview")
@@ -160,18 +168,19 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         action = self.settings_of(self.settings_admin).action_powens_test_connection()
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("banks are available", action["params"]["message"])
-        self.assertIn("/2.0/auth/init", self.powens_paths_called())
+        self.assertNotIn("/2.0/auth/init", self.powens_paths_called(), "testing creates no Powens user")
+        self.assertFalse(self.env["powens.user"].with_context(active_test=False).search([]))
 
     def test_settings_test_connection_fails_clearly_on_a_wrong_client_secret(self):
         """A wrong secret is reported as Powens' refusal, without echoing the secret, and
         leaves no Powens user behind."""
-        self.assertFalse(self.company.sudo().powens_user_token_encrypted, "no Powens user yet")
+        self.assertFalse(self.company.sudo().powens_user_ids, "no Powens user yet")
         settings = self.settings_of(self.settings_admin)
         settings.powens_client_secret = "wrong-client-secret"
         with self.assertRaisesRegex(UserError, "Powens refused the connection test") as error:
             settings.action_powens_test_connection()
         self.assertNotIn("wrong-client-secret", str(error.exception))
-        self.assertFalse(self.company.sudo().powens_user_token_encrypted)
+        self.assertFalse(self.company.sudo().powens_user_ids)
 
     # --- visibility, neutralization ------------------------------------------------------------
 
@@ -197,16 +206,17 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
 
     def test_neutralize_blanks_the_secrets(self):
         """A copied database forgets the secrets and tokens, so it cannot talk to Powens."""
-        self.company._powens_client()  # create the Powens user: a token to forget
+        self.company._powens_create_user(self.bank)  # the bank's Powens user: a token to forget
         self.assertTrue(all(self.stored().values()))
         with file_open("ingeneo_powens/data/neutralize.sql") as neutralize:
             self.env.cr.execute(neutralize.read())
         self.env.invalidate_all()
         self.env.cr.execute("""
             SELECT count(*) FROM res_company
-             WHERE powens_client_secret_encrypted IS NOT NULL OR powens_webhook_secret_encrypted IS NOT NULL
-                OR powens_user_token_encrypted IS NOT NULL""")
+             WHERE powens_client_secret_encrypted IS NOT NULL OR powens_webhook_secret_encrypted IS NOT NULL""")
         self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env.cr.execute("SELECT count(*) FROM powens_user WHERE token_encrypted IS NOT NULL")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "no Powens user token left")
         self.sandbox.control("DELETE", "/_sandbox/calls")
         with self.assertRaises(UserError):
             self.company.action_powens_test_connection()
@@ -229,20 +239,23 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         self.assertTrue(self.search_banks("banque"), "the search does list banks")
         self.assertEqual(self.search_banks("Banque Zorglub Intergalactique"), [])
 
-    def test_holder_who_is_not_administrator_configures_powens(self):
-        """The right is grantable on its own: its holder changes the Powens settings from the
-        POWENS menu, without the right to edit the company or to open the Settings app."""
+    def test_holder_who_is_not_administrator_sets_the_retrieval_not_the_contract(self):
+        """The right is grantable on its own: its holder changes the retrieval settings from the
+        POWENS menu, without the right to edit the company or to open the Settings app; the
+        contract stays a system administrator's (issue 13)."""
         self.assertFalse(self.setup_user.has_group("base.group_erp_manager"))
         company = self.company.with_user(self.setup_user)
         action = company.action_open_powens_settings()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
-        company.write({"powens_domain": "ingeneo", "powens_client_secret": "new-secret"})
-        self.assertEqual(self.company.powens_api_url, "https://ingeneo.biapi.pro/2.0")
-        self.assertEqual(self.read_client_secret(), "new-secret")
+        company.write({"powens_history_start": "2025-01-01", "powens_request_validity_days": 10})
+        self.assertEqual(self.company.powens_request_validity_days, 10)
         with self.assertRaises(AccessError):
-            company.write({"powens_domain": "other", "name": "Renamed"})
+            company.write({"powens_domain": "ingeneo", "powens_client_secret": "new-secret"})
         with self.assertRaises(AccessError):
-            self.company.with_user(self.accountant).write({"powens_domain": "hijack"})
+            company.write({"powens_history_start": "2024-01-01", "name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.accountant).write({"powens_history_start": "2024-01-01"})
         with self.assertRaises(AccessError):
             self.company.with_user(self.accountant).action_open_powens_settings()
-        self.assertEqual(self.company.powens_domain, "ingeneo")
+        self.assertEqual(self.company.powens_domain, "sandbox")
+        self.assertEqual(self.read_client_secret(), self.sandbox.client_secret)

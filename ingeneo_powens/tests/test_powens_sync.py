@@ -34,7 +34,7 @@ class TestPowensSync(ConnectedBankCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.client = cls.company._powens_client()
+        cls.client = cls.bank._powens_client()
 
     def sync(self):
         """Synchronise now, as the holder of the right; returns the log of that retrieval."""

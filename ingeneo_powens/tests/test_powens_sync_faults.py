@@ -36,7 +36,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.account.powens_id}/transactions", {"count": MOVEMENTS})
-        client = cls.company._powens_client()
+        client = cls.bank._powens_client()
         cls.expected = sorted(
             (str(item["id"]), Decimal(str(item["value"])))
             for item in client.iter_transactions(cls.account.powens_id, include_deleted=False) if not item["coming"])

@@ -35,7 +35,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
         cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
         cls.account = cls.connection.account_ids
         cls.bank._powens_link_account(cls.account)
-        cls.client = cls.company._powens_client()
+        cls.client = cls.bank._powens_client()
         cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.account.powens_id}/transactions", {"count": 6})
 
     def lines(self):
@@ -70,7 +70,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
         connection["accounts"] = [dict(account, transactions=transactions)]
         return {
             "id_webhook_data": delivery_id or next(_delivery_ids),
-            "user": {"id": self.company.powens_user_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess"},
+            "user": {"id": self.connection.user_id.powens_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess"},
             "connection": connection,
         }
 
@@ -230,7 +230,7 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         account = next(item for item in self.client.list_accounts(self.connection.powens_id)
                        if item["id"] == self.account.powens_id)
         payload = dict(account, transactions=transactions, id_webhook_data=next(_delivery_ids))
-        self.assertEqual(payload["id_user"], self.company.powens_user_id)
+        self.assertEqual(payload["id_user"], self.connection.user_id.powens_id)
         self.assertAnswer(self.post(payload), 200)
         self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(str(item["id"]) for item in transactions))
         self.assertEqual(self.events().event_type, "ACCOUNT_SYNCED")
@@ -264,7 +264,7 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertEqual(self.events().event_type, "CONNECTION_DELETED")
 
     def test_user_deleted_disconnects_every_bank_on_its_own_url_only(self):
-        payload = {"id": self.company.powens_user_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess",
+        payload = {"id": self.connection.user_id.powens_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess",
                    "id_webhook_data": next(_delivery_ids)}
         # A User object on the generic URL may as well be USER_CREATED: acknowledged, not acted upon.
         response = self.post(payload)
@@ -276,10 +276,10 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.env.invalidate_all()
         self.assertEqual(self.bank.powens_state, "disconnected")
         self.assertFalse(self.connection.active)
-        self.assertFalse(self.company.sudo().powens_user_token_encrypted, "the dead token is forgotten")
+        self.assertFalse(self.connection.user_id.sudo().token_encrypted, "the dead token is forgotten")
 
     def test_unknown_event_is_acknowledged_and_ignored(self):
-        payload = {"id": 5, "id_user": self.company.powens_user_id, "id_webhook_data": next(_delivery_ids)}
+        payload = {"id": 5, "id_user": self.connection.user_id.powens_id, "id_webhook_data": next(_delivery_ids)}
         response = self.post(payload, path=f"{WEBHOOK}/account_categorized")
         self.assertAnswer(response, 200)
         self.assertEqual(response.json()["status"], "ignored")

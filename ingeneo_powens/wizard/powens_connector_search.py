@@ -20,7 +20,7 @@ class PowensConnectorSearch(models.TransientModel):
         self.ensure_one()
         self.company_id._powens_check_setup_right()
         try:
-            connectors = self.company_id._powens_client(with_user=False).list_connectors(search=self.search_text)
+            connectors = self.company_id._powens_client().list_connectors(search=self.search_text)
         except PowensError as error:
             raise UserError(self.env._("Powens could not list its banks: %(error)s", error=error)) from None
         self.result_ids = [fields.Command.clear()] + [
