@@ -12,3 +12,5 @@ from . import test_powens_sync_faults
 from . import test_powens_hostile_input
 from . import test_powens_cron_workers
 from . import test_powens_first_sync
+from . import test_powens_fair_use
+from . import test_powens_consent_dates
