@@ -36,6 +36,7 @@ JOURNAL_POWENS_STATES = [
     ('not_connected', 'Not connected'),
     ('waiting', 'Waiting for the first retrieval'),
     ('connected', 'Connected'),
+    ('temporary', 'Temporary problem at the bank'),
     ('action_required', 'Action required'),
     ('error', 'Error'),
     ('disconnected', 'Disconnected'),

@@ -187,7 +187,7 @@ def connection_update(sandbox, request, user_ref, id_connection):
     if "password" in body or "login" in body:
         update_credentials(sandbox, conn, body)
     if truthy(body.get("refresh_auth")):
-        engine.request_sca(conn)
+        engine.refresh_auth(conn)
     if "active" in body:
         conn["active"] = truthy(body["active"])
     if body.get("expire"):

@@ -12,6 +12,10 @@ class SandboxConfig:
     client_secret: str = "sandbox-secret"
     webhook_secret: str = "sandbox-webhook-secret"
     first_sync_delay: float = 0.0
+    # What the documentation leaves open (README, "Consent dates"): which dates `connection.expire` is derived
+    # from ("purge" or "consent"), and whether a reconnect on a healthy connection renews the consent.
+    connection_expire: str = "purge"
+    reconnect_renews_consent: bool = False
     verbose: bool = False
     autopilot: bool = False
     # Switches where Powens' documentation is silent or contradicted (README, "Behaviours the

@@ -6,9 +6,9 @@ from werkzeug.routing import Rule
 from . import bank_data, connectors, serializers
 from .api import request_body, truthy
 from .autopilot import DEFAULT_BANK, DEFAULT_PASSWORD, Autopilot
-from .clock import parse_datetime
+from .clock import format_datetime, parse_datetime
 from .config import NAIVE_TIMEZONES
-from .engine import DEFAULT_HISTORY_MONTHS
+from .engine import DEFAULT_HISTORY_MONTHS, DEFAULT_SOURCES
 from .errors import ApiError, invalid_value, missing_parameter, not_found
 
 CONTROL_STATES = {"ok": None, "otp": "SCARequired"}
@@ -39,10 +39,13 @@ def create_connection(sandbox, request, id_user):
     login = str(body.get("login") or "demo")
     outcome = connectors.credentials_outcome(connector, str(body.get("password") or ""))
     specs = bank_data.discover_accounts(sandbox.config.seed, connector, login, int(body.get("accounts", 2)))
+    sources = body.get("sources") or DEFAULT_SOURCES
+    if not isinstance(sources, list | tuple) or not all(isinstance(name, str) and name for name in sources):
+        raise invalid_value("sources must be a list of source names, e.g. [\"openapi\", \"directaccess\"]")
     conn = sandbox.engine.open_connection(id_user, connector, login, specs, set(range(len(specs))),
                                           state=CONTROL_STATES.get(outcome, outcome),
-                                          months=int(body.get("months", DEFAULT_HISTORY_MONTHS)))
-    return serializers.connection(sandbox.store, conn, {"all_accounts"})
+                                          months=int(body.get("months", DEFAULT_HISTORY_MONTHS)), sources=tuple(sources))
+    return serializers.connection(sandbox.store, conn, {"accounts", "all_accounts", "sources"})
 
 
 def add_transactions(sandbox, request, id_account):
@@ -117,6 +120,20 @@ def set_connection_state(sandbox, request, id_connection):
     if "state" not in body:
         raise missing_parameter("state")
     sandbox.engine.set_state(conn, body["state"], body.get("error_message"))
+    return serializers.connection(sandbox.store, conn, {"sources"})
+
+
+def set_consent(sandbox, request, id_connection):
+    """Moves the consent date (`access_expire`) of one source (`source`: its name) or of all of them."""
+    conn = existing(sandbox.store.connections, id_connection, "Connection")
+    body = request_body(request)
+    try:
+        access_expire = parse_datetime(str(body.get("access_expire")))
+    except ValueError:
+        raise invalid_value("access_expire must be 'YYYY-MM-DD HH:MM:SS' (Paris time)") from None
+    if body.get("source") and body["source"] not in {source["name"] for source in conn["sources"]}:
+        raise not_found("Source")
+    sandbox.engine.set_consent(conn, format_datetime(access_expire), body.get("source"))
     return serializers.connection(sandbox.store, conn, {"sources"})
 
 
@@ -203,6 +220,7 @@ RULES = [
     Rule("/_sandbox/settings", methods=["GET", "POST"], endpoint=settings),
     Rule("/_sandbox/connections/<int:id_connection>/state", methods=["POST"], endpoint=set_connection_state),
     Rule("/_sandbox/connections/<int:id_connection>/sync", methods=["POST"], endpoint=sync_connection),
+    Rule("/_sandbox/connections/<int:id_connection>/consent", methods=["POST"], endpoint=set_consent),
     Rule("/_sandbox/clock", methods=["GET", "POST"], endpoint=clock),
     Rule("/_sandbox/faults", methods=["GET", "POST", "DELETE"], endpoint=faults),
     Rule("/_sandbox/webhooks", methods=["GET", "POST"], endpoint=webhooks),

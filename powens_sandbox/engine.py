@@ -15,6 +15,8 @@ CONSENT_LIFETIME = dt.timedelta(days=180)
 AMOUNT_FIELDS = ("value", "gross_value", "original_value", "original_gross_value", "commission")
 SYNC_PERIOD = dt.timedelta(hours=24)
 DEFAULT_HISTORY_MONTHS = 6
+OPENAPI_SOURCE = "openapi"
+DEFAULT_SOURCES = (OPENAPI_SOURCE,)
 USER_ACTION_STATES = {"SCARequired", "webauthRequired", "additionalInformationNeeded", "decoupled", "validating",
                       "wrongpass", "passwordExpired", "actionNeeded", "notSupported"}
 STATE_MESSAGES = {
@@ -41,8 +43,8 @@ class BankEngine:
     # --- connections -------------------------------------------------------------------------------------
     def open_connection(self, id_user: int, connector: Connector, login: str, specs: list,
                         enabled_indexes: set[int], state: str | None = None,
-                        months: int = DEFAULT_HISTORY_MONTHS) -> dict:
-        """Creates the connection and the discovered accounts (enabled only when the user consented)."""
+                        months: int = DEFAULT_HISTORY_MONTHS, sources: tuple[str, ...] = DEFAULT_SOURCES) -> dict:
+        """Creates the connection, its sources and the discovered accounts (enabled only when the user consented)."""
         now = self.clock.now()
         conn_id = self.store.next_id("connections")
         due = now + dt.timedelta(seconds=self.config.first_sync_delay)
@@ -51,9 +53,10 @@ class BankEngine:
             "state": None, "error_message": None, "fields": None, "last_update": None,
             "created": format_datetime(now), "active": True, "last_push": None, "expire": None, "next_try": None,
             "sources": [{"id": self.store.next_id("sources"), "id_connection": conn_id,
-                         "id_connector_source": connector.id * 10, "name": "openapi", "state": None,
+                         "id_connector_source": connector.id * 10 + index, "name": name, "state": None,
                          "last_update": None, "disabled": None, "created": format_datetime(now),
-                         "access_expire": None, "expire": None, "next_try": None}],
+                         "access_expire": None, "expire": None, "next_try": None}
+                        for index, name in enumerate(sources)],
             "_login": login, "_months": months, "_first_sync_due": format_datetime(due), "_sync_count": 0,
         }
         self.store.connections[conn_id] = conn
@@ -86,10 +89,36 @@ class BankEngine:
         return account
 
     def renew_consent(self, conn: dict) -> None:
-        expire = format_datetime(self.clock.now() + CONSENT_LIFETIME)
-        conn["expire"] = expire
+        """What a completed SCA does: every source's consent (`access_expire`) runs 180 days from now."""
+        self.set_consent(conn, format_datetime(self.clock.now() + CONSENT_LIFETIME))
+
+    def set_consent(self, conn: dict, access_expire: str, source_name: str | None = None) -> None:
         for source in conn["sources"]:
-            source["access_expire"] = expire
+            if source_name in (None, source["name"]):
+                source["access_expire"] = access_expire
+        self._derive_expire(conn)
+
+    def _derive_expire(self, conn: dict) -> None:
+        """`Connection.expire` is documented as the "highest value among expiration dates of connection
+        sources", and a source's `expire` as the purge date of a set-up never finished: by default it is
+        derived from those purge dates (null once the set-up finished, as here). --connection-expire consent
+        plays the other reading, the highest of the sources' consent dates (`access_expire`)."""
+        key = "access_expire" if self.config.connection_expire == "consent" else "expire"
+        dates = [source[key] for source in conn["sources"] if source[key]]
+        conn["expire"] = max(dates) if dates else None
+
+    def consent_expiry(self, conn: dict) -> str | None:
+        """The earliest consent of the sources: the one whose lapse stops the sync."""
+        dates = [source["access_expire"] for source in conn["sources"] if source["access_expire"]]
+        return min(dates) if dates else None
+
+    def refresh_auth(self, conn: dict) -> None:
+        """`refresh_auth: true` renews the PSU's authorisation before it lapses; it "will trigger an SCA" and is
+        "only effective for the openapi source" (connections, ConnectionUpdateRequest). The SCA is asked for
+        as a banking-app validation: the connection waits in `decoupled` (which state Powens uses is not
+        documented)."""
+        if any(source["name"] == OPENAPI_SOURCE for source in conn["sources"]):
+            self.request_sca(conn)
 
     @staticmethod
     def state_message(state: str | None) -> str | None:
@@ -155,7 +184,7 @@ class BankEngine:
         return changed
 
     def _lapse_consent_if_due(self, conn: dict) -> bool:
-        access_expire = conn["sources"][0]["access_expire"]
+        access_expire = self.consent_expiry(conn)
         if (access_expire is None or conn["state"] in USER_ACTION_STATES
                 or self.clock.now() < parse_datetime(access_expire)):
             return False

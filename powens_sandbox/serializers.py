@@ -80,11 +80,12 @@ def connection(store, record: dict, expand: set[str] = frozenset()) -> dict:
         data["connector"] = connector(connectors.find(record["connector_uuid"]), {"fields"})
     if "sources" in expand:
         data["sources"] = [dict(source) for source in record["sources"]]
-    if "all_accounts" in expand or "accounts" in expand:
-        records = store.connection_accounts(record["id"])
-        if "all_accounts" not in expand:
-            records = [item for item in records if item["disabled"] is None]
-        data["accounts"] = [account(store, item) for item in records]
+    # Each expand under its own key, as the OpenAPI spec has them: `accounts` (enabled ones), `all_accounts`.
+    records = store.connection_accounts(record["id"])
+    if "all_accounts" in expand:
+        data["all_accounts"] = [account(store, item) for item in records]
+    if "accounts" in expand:
+        data["accounts"] = [account(store, item) for item in records if item["disabled"] is None]
     return data
 
 

@@ -295,6 +295,13 @@ def start(sandbox, request, flow: str, lang: str) -> Response:
     else:
         session["connector"] = conn["connector_uuid"]
         session["login"] = conn["_login"]
+        if conn["state"] is None and not sandbox.config.reconnect_renews_consent and not flag(
+                request.args, "reset_credentials"):
+            # "The service will try to recover the connection and prompt the user only with outdated or transient
+            # information" (webview, reconnect): nothing is outdated, so nothing is asked and the consent is not
+            # renewed (refresh_auth is the documented early renewal). --reconnect-renews-consent plays the other side.
+            sandbox.engine.sync(conn, psu_requested=True)
+            return flow_request.back_to_client()
         if flag(request.args, "reset_credentials") or conn["state"] in REPAIR_WITH_CREDENTIALS:
             session["step"] = "credentials"
         else:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 MIN_RATIO = 0.9                   # the add-on's first sync, against Odoo's own batched create
 MAX_INCREMENTAL_SECONDS = 0.3     # a sync that brings nothing new
 MAX_WEBHOOK_P95_SECONDS = 1.0     # acknowledging a 1,000-transaction delivery
+# Issue 14 (fair use, PSD2): Powens requests per bank per day with nothing new.
+MAX_DAILY_REQUESTS_WITH_WEBHOOKS = 4
+MAX_DAILY_REQUESTS_WITHOUT_WEBHOOKS = 24
 PAGE_SIZE = 1000                  # transactions per Powens page
 # Requests of a retrieval besides its pages: the connection (read or refreshed), its
 # accounts, and the empty page that may end the paging.
@@ -77,6 +80,16 @@ def request_rows(first_sync_lines, first_sync_requests, incremental_requests):
             first_sync_requests <= max_requests(first_sync_lines)),
         Row("Requests to Powens, sync with nothing new", " / ".join(map(str, incremental_requests)),
             f"≤ {max_requests(1)}", max(incremental_requests) <= max_requests(1)),
+    ]
+
+
+def daily_request_rows(with_webhooks, without_webhooks):
+    """Requests to Powens of one bank over a day of hourly scheduled runs with nothing new."""
+    return [
+        Row("Powens requests per bank per day with nothing new, webhooks healthy", str(with_webhooks),
+            f"≤ {MAX_DAILY_REQUESTS_WITH_WEBHOOKS}", with_webhooks <= MAX_DAILY_REQUESTS_WITH_WEBHOOKS),
+        Row("Powens requests per bank per day with nothing new, without webhooks", str(without_webhooks),
+            f"≤ {MAX_DAILY_REQUESTS_WITHOUT_WEBHOOKS}", without_webhooks <= MAX_DAILY_REQUESTS_WITHOUT_WEBHOOKS),
     ]
 
 

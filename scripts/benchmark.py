@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import requests
 
@@ -279,6 +280,34 @@ def steady_sync_with_nothing_new(registry, sandbox, journal_id):
     return statistics.median(seconds for seconds, _ in runs), max(queries for _, queries in runs), round(calls)
 
 
+# --- A day of the scheduled retrieval (fair use) ------------------------------------------------------
+
+
+def one_day_of_scheduled_runs(registry, sandbox, journal_id, *, webhooks):
+    """Powens requests for one bank with nothing new over 24 hourly runs of the scheduled
+    retrieval, as the cron picks the banks due, on a moving clock: the sandbox's (its control
+    API) and the add-on's (``fields.Datetime.now``, patched here only). ``webhooks``: a
+    notification of Powens reached the bank just before, as every day when webhooks work;
+    otherwise none did (webhooks not configured, or not arriving)."""
+    from odoo import fields
+
+    start = fields.Datetime.now()
+    with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *args: start):
+        journal = env["account.journal"].browse(journal_id)
+        journal.powens_notified_at = False
+        checked_sync(journal, commit_page(env))
+        if webhooks:
+            journal._powens_notified(applied=True)
+    requests_to_powens(sandbox)
+    for hour in range(1, 25):
+        sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 3600})
+        now = start + dt.timedelta(hours=hour)
+        with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *args: now):
+            for journal in env["account.journal"]._powens_cron_candidates().filtered(lambda j: j.id == journal_id):
+                checked_sync(journal, commit_page(env))
+    return requests_to_powens(sandbox)
+
+
 # --- Webhook deliveries to a real Odoo server ---------------------------------------------------------
 
 
@@ -421,6 +450,12 @@ def benchmark(args):
             progress(f"Sync with nothing new, bank of {lines:,} lines: "
                      f"{seconds:.3f} s, {queries} queries, {calls} requests")
 
+        daily = {}
+        for webhooks in (True, False):
+            daily[webhooks] = one_day_of_scheduled_runs(registry, sandbox, small_bank, webhooks=webhooks)
+            progress(f"A day of hourly scheduled runs, nothing new, {'with' if webhooks else 'without'} webhooks: "
+                     f"{daily[webhooks]} requests to Powens")
+
         progress(f"Webhook deliveries: starting Odoo's HTTP server, then {WEBHOOK_DELIVERIES} deliveries")
         seconds, outcomes = webhook_acknowledgements(args, registry, sandbox, webhook_bank)
         progress(f"  acknowledged in {min(seconds):.3f} to {max(seconds):.3f} s ({', '.join(sorted(set(outcomes)))})")
@@ -432,6 +467,7 @@ def benchmark(args):
         + bench_report.incremental_rows(steady)
         + bench_report.margin_reread_rows(margin_rereads)
         + bench_report.request_rows(small_sync["lines"], small_requests, steady_requests)
+        + bench_report.daily_request_rows(daily[True], daily[False])
         + bench_report.memory_rows(small, small_sync["peak"], large, large_sync["peak"], small_sync["page_peak"])
         + bench_report.webhook_rows(seconds, WEBHOOK_TRANSACTIONS, outcomes)
     )

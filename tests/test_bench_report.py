@@ -3,7 +3,7 @@ than no benchmark at all."""
 import pytest
 
 from scripts.bench_report import (
-    Row, incremental_rows, markdown_table, max_requests, memory_rows, percentile, request_rows,
+    Row, daily_request_rows, incremental_rows, markdown_table, max_requests, memory_rows, percentile, request_rows,
     throughput_rows, webhook_rows,
 )
 
@@ -38,6 +38,12 @@ def test_requests_allow_one_per_page_plus_the_overhead():
     assert (first.met, nothing_new.met) == (True, True)
     first, nothing_new = request_rows(10_000, 14, [3, 5])
     assert (first.met, nothing_new.met) == (False, False)
+
+
+def test_requests_per_bank_per_day_against_issue_14():
+    assert [row.met for row in daily_request_rows(4, 24)] == [True, True]
+    assert [row.met for row in daily_request_rows(5, 24)] == [False, True]
+    assert [row.met for row in daily_request_rows(2, 72)] == [True, False]  # the hourly forced sync of before
 
 
 def test_memory_is_flat_when_the_growth_stays_within_a_page():

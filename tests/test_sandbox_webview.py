@@ -131,8 +131,9 @@ def test_reconnect_repairs_a_lapsed_connection(sandbox, sandbox_user, sandbox_co
                         code=webview_code(sandbox, sandbox_user), connection_id=sandbox_connection["id"])
     assert "Authentification forte" in page.text
     assert callback_params(browser.press("submit", otp="123456")) == {"state": "r"}
-    repaired = requests.get(url, headers=sandbox_user["headers"]).json()
-    assert repaired["state"] is None and repaired["expire"] > sandbox.control("GET", "/_sandbox/clock")["now"]
+    repaired = requests.get(url + "?expand=sources", headers=sandbox_user["headers"]).json()
+    assert repaired["state"] is None
+    assert repaired["sources"][0]["access_expire"] > sandbox.control("GET", "/_sandbox/clock")["now"]
 
 
 def test_manage_toggles_accounts_deletes_and_closes(sandbox, sandbox_user, sandbox_connection):

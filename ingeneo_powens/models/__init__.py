@@ -8,6 +8,8 @@ from . import powens_account
 from . import powens_webview_state
 from . import powens_connection_request
 from . import account_journal
+from . import account_journal_retrieval_schedule
+from . import account_journal_powens_advice
 from . import powens_pending_transaction
 from . import powens_refused_transaction
 from . import powens_sync_log

@@ -19,21 +19,21 @@ _logger = logging.getLogger(__name__)
 # A bank whose retrieval started longer ago than this is taken to have died with its worker
 # and may be claimed again.
 SYNC_CLAIM_TIMEOUT = timedelta(minutes=30)
-# The scheduled retrieval asks Powens to refresh a connection from the bank (unattended) only
-# when Powens' own last successful sync is older than this: Powens syncs every connection
-# daily by itself, and its fair-use policy frowns on forced syncs in bulk.
-FORCED_SYNC_AGE = timedelta(hours=6)
+# What every state refresh reads of the connection in one request: its state, its sources
+# (the consent's end is only there) and all its accounts (balances, enabled or not).
+CONNECTION_STATE_EXPAND = ("all_accounts", "sources")
 
 # The person who connected a bank is reminded this long before its consent lapses.
 CONSENT_REMINDER_DELAY = timedelta(days=7)
 ACTION_REQUIRED_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_action_required"
 CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
 
-# Connection state groups in which nothing can be retrieved until someone acts.
+# Connection state groups in which Powens cannot sync the bank until someone acts: never
+# forced, read less often (what Powens already has is still read).
 BLOCKING_STATE_GROUPS = ("user_action", "error")
 
 # Connection state groups (powens.values.connection_state_group) -> the bank's status.
-STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "connected", "error": "error"}
+STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "temporary", "error": "error"}
 
 
 class AccountJournal(models.Model):
@@ -161,13 +161,72 @@ class AccountJournal(models.Model):
         return self._powens_consent_action("connect")
 
     def action_powens_reconnect(self):
-        """Renew the consent or repair the login at Powens (strong authentication, new
-        password) through the reconnect webview."""
+        """"Reconnect" a bank Powens cannot sync (strong authentication, new password...)
+        through the reconnect webview; "Renew the consent" of a healthy one as Powens
+        documents it, see :meth:`_powens_renew_consent`."""
         self._powens_check_can_connect()
         self.ensure_one()
         if not self.powens_connection_id:
             raise UserError(self.env._("This bank was never connected: use Connect POWENS."))
-        return self._powens_consent_action("reconnect")
+        if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
+            return self._powens_consent_action("reconnect")
+        return self._powens_renew_consent()
+
+    def _powens_renew_consent(self):
+        """Ask Powens to renew the holder's authorisation before it lapses (``refresh_auth``,
+        which triggers a strong authentication, the user being here), then open the reconnect
+        webview when Powens asks for that authentication. "Renewed" is said only when Powens'
+        consent end (``access_expire``) moved."""
+        journal = self.sudo()
+        connection = journal.powens_connection_id
+        consent_before = connection.consent_expires_at
+        client = journal._powens_client()
+        try:
+            client.update_connection(connection.powens_id, refresh_auth=True)
+            journal._powens_refresh_connection(client, forced=False)
+        except PowensError as error:
+            _logger.warning("Powens refused to renew the consent of journal %s: %s", self.id, error)
+            raise UserError(self.env._("Powens could not renew the consent: %(reason)s",
+                                       reason=self._powens_error_message(error))) from None
+        if connection.state_group in BLOCKING_STATE_GROUPS:
+            return self._powens_consent_action("reconnect")
+        renewed, report = journal._powens_report_consent(consent_before, renewal_asked=True)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": report, "type": "success" if renewed else "warning", "sticky": not renewed,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+    def _powens_report_consent(self, consent_before, renewal_asked=False):
+        """Post on the bank what a reconnection, or a renewal Powens did at once
+        (``renewal_asked``), did to the consent, judged by Powens' consent end only; return
+        whether it moved, and what was posted."""
+        self.ensure_one()
+        expiry = self.powens_connection_id.consent_expires_at
+        renewed = bool(expiry) and (not consent_before or expiry > consent_before)
+        date = expiry and fields.Date.to_string(expiry.date())
+        if renewed:
+            body = self.env._("Consent renewed by %(user)s: the movements keep coming until %(date)s.",
+                              user=self.env.user.name, date=date)
+        elif self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
+            body = self.env._("Reconnected by %(user)s, but the bank still asks for an action: %(advice)s",
+                              user=self.env.user.name, advice=self.powens_message or "")
+        elif expiry and renewal_asked:
+            body = self.env._(
+                "Powens did not renew the consent (asked by %(user)s): it still ends on %(date)s. This bank "
+                "does not allow an early renewal through Powens: reconnect it when it asks for it.",
+                user=self.env.user.name, date=date)
+        elif expiry:
+            body = self.env._(
+                "Reconnected by %(user)s; the consent was not renewed and still ends on %(date)s.",
+                user=self.env.user.name, date=date)
+        else:
+            body = self.env._(
+                "Powens did not say until when the consent runs (asked by %(user)s): nothing shows it was renewed.",
+                user=self.env.user.name)
+        self.sudo().message_post(author_id=self.env.user.partner_id.id, body=body)
+        return renewed, body
 
     def action_powens_manage(self):
         """"Manage the automatic retrieval": the bank's status and its connection requests, in
@@ -275,8 +334,8 @@ class AccountJournal(models.Model):
         }
 
     def action_powens_sync(self):
-        """"Synchronise now": the same retrieval as the scheduled one, with the user present
-        (Powens may then ask the bank for a strong authentication)."""
+        """"Synchronise now": the user asks for fresh data, so Powens is asked to sync the
+        bank first (it may then ask for a strong authentication), then the retrieval runs."""
         self._powens_check_can_connect()
         connected = self.filtered("powens_account_id")
         claimed = connected._powens_claim()
@@ -323,12 +382,14 @@ class AccountJournal(models.Model):
 
     @api.model
     def _powens_cron_candidates(self):
-        """Every bank fed by Powens, those waiting for an action too: the person may have
+        """The banks fed by Powens whose scheduled read is due (see
+        ``_powens_retrieval_due``), those waiting for an action too: the person may have
         acted at the bank or in Powens' webview, and only a retrieval sees it."""
+        now = fields.Datetime.now()
         return self.sudo().search([
             ("powens_account_id", "!=", False),
             ("powens_state", "not in", ("not_connected", "disconnected")),
-        ])
+        ]).filtered(lambda journal: journal._powens_retrieval_due(now))
 
     def _powens_claim(self):
         """Mark these banks as being retrieved, skipping those another worker holds (row
@@ -357,15 +418,19 @@ class AccountJournal(models.Model):
 
     def _powens_sync(self, trigger, commit_page):
         """Refresh the connection's state, then import the account's new and changed
-        movements: the retrieval of the cron and of "Synchronise now"."""
+        movements: the retrieval of the cron and of "Synchronise now".
+
+        Only "Synchronise now" makes Powens sync the bank; the scheduled one reads what
+        Powens already has. Movements are read whatever the connection's state: a bank Powens
+        cannot sync still has the movements of its last sync at Powens, and reading them is
+        a read of Powens' store that reaches no bank (finding 16)."""
         self.ensure_one()
         journal = self.sudo()
 
         def retrieve():
+            journal.powens_last_read_at = fields.Datetime.now()
             client = journal._powens_client()
-            journal._powens_refresh_connection(client, psu_requested=trigger == "manual")
-            if journal.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
-                return {}
+            journal._powens_refresh_connection(client, forced=trigger == "manual")
             counts = journal.powens_account_id._pull_into(journal, commit_page, client=client)
             journal.powens_last_sync_at = fields.Datetime.now()
             journal._powens_apply_connection_state()
@@ -397,7 +462,9 @@ class AccountJournal(models.Model):
             # move, so the next retrieval reads again from the same point.
             self._powens_roll_back_retrieval(savepoint)
             error = self._powens_failure_message(failure)
-            _logger.warning("Powens retrieval of journal %s failed: %s", self.id, error,
+            # Powens' own words (its code) for the log; Odoo's errors may quote bank data.
+            _logger.warning("Powens retrieval of journal %s failed: %s", self.id,
+                            failure if isinstance(failure, PowensError) else error,
                             exc_info=not isinstance(failure, (PowensError, UserError)))
             self._powens_post_failure(error)
         self.powens_sync_started_at = False
@@ -418,7 +485,7 @@ class AccountJournal(models.Model):
         """What the accountant reads about a failed retrieval: Powens' and Odoo's own words,
         never a stack trace nor data of the movements."""
         if isinstance(failure, PowensError):
-            return str(failure)
+            return self._powens_error_message(failure)
         if isinstance(failure, UserError):  # ValidationError and the settings' errors too
             return failure.args[0] if failure.args else str(failure)
         return self.env._("Unexpected error (%(kind)s): the server log has the details.", kind=type(failure).__name__)
@@ -446,17 +513,19 @@ class AccountJournal(models.Model):
                 "%(count)s movement(s) could not be imported: they are listed with the reason in the "
                 "bank's POWENS tab, and read again at each retrieval.", count=counts["newly_rejected"]))
 
-    def _powens_refresh_connection(self, client, psu_requested):
-        """Read the connection's state at Powens, asking Powens to sync it with the bank first
-        when the user asked for it or when Powens' own data is getting old."""
+    def _powens_refresh_connection(self, client, forced):
+        """Read the connection at Powens (state, consent, accounts) in one request; when
+        ``forced`` (the user asked for fresh data) and Powens can sync the bank, ask it to
+        sync first, once, with the user present (``psu_requested``)."""
         connection = self.powens_connection_id
-        stale = not connection.last_update or connection.last_update < fields.Datetime.now() - FORCED_SYNC_AGE
-        if psu_requested or stale:
-            data = client.sync_connection(connection.powens_id, psu_requested=psu_requested)
-        else:
-            data = client.get_connection(connection.powens_id)
+        if forced and connection.state_group not in BLOCKING_STATE_GROUPS:
+            client.sync_connection(connection.powens_id, psu_requested=True)
+        data = client.get_connection(connection.powens_id, expand=CONNECTION_STATE_EXPAND)
         connection._sync_from_powens(self.company_id, data)
-        self.env["powens.account"]._sync_from_powens(connection, client.list_accounts(connection.powens_id))
+        accounts = data.get("all_accounts")
+        if not isinstance(accounts, list):
+            accounts = client.list_accounts(connection.powens_id)
+        self.env["powens.account"]._sync_from_powens(connection, accounts)
         self._powens_apply_connection_state()
 
     def _powens_consent_action(self, flow):
@@ -538,6 +607,7 @@ class AccountJournal(models.Model):
         round_trip = webview_state.sudo()
         client = round_trip.powens_user_id._powens_client()
         connected_by = connection_request.requester_id or webview_state.user_id
+        consent_before = journal.powens_connection_id.consent_expires_at
         if webview_state.flow == "reconnect":
             connections_data = [client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))]
         else:
@@ -553,7 +623,7 @@ class AccountJournal(models.Model):
         journal.powens_connection_id = connections[:1]
         if webview_state.flow == "reconnect":
             journal._powens_apply_connection_state()
-            journal.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._("Powens connection renewed by %(user)s.", user=self.env.user.name))
+            journal._powens_report_consent(consent_before)
             return
         if connection_request:
             connection_request._mark_connected()
@@ -646,8 +716,9 @@ class AccountJournal(models.Model):
             "The bank was connected by %(user)s: the request is no longer needed.", user=self.env.user.name))
 
     def _powens_apply_connection_state(self):
-        """Derive the bank's status from its connection's Powens state, and remind the
-        person who connected it when they must act (once, not at every retrieval)."""
+        """Derive the bank's status from its connection's Powens state, with what to do in
+        the language of the person who must do it, and remind that person when they must act
+        (once, not at every retrieval)."""
         for journal in self.sudo():
             connection = journal.powens_connection_id
             if not journal.powens_account_id:
@@ -656,15 +727,16 @@ class AccountJournal(models.Model):
             if status == "connected" and not self.env["account.bank.statement.line"].sudo().search_count(
                     [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1):
                 status = "waiting"
+            advice = journal.with_context(lang=journal._powens_actor_lang())._powens_state_advice(
+                connection.powens_state, connection.error_message)
             journal.write({
                 "powens_state": status,
-                "powens_message": connection.error_message
-                or (journal.powens_message if status == "waiting" else False),
+                "powens_message": advice or (journal.powens_message if status == "waiting" else False),
             })
             journal._powens_remind(
                 ACTION_REQUIRED_ACTIVITY, status == "action_required", fields.Date.today(),
                 self.env._("The bank asks for an action: %(message)s Reconnect it from its POWENS tab.",
-                           message=connection.error_message or connection.powens_state or ""))
+                           message=advice or ""))
             expiry = connection.consent_expires_at
             journal._powens_remind(
                 CONSENT_RENEWAL_ACTIVITY,

@@ -47,14 +47,17 @@ class PowensConnection(models.Model):
     def _sync_from_powens(self, company, data, connected_by=None, user=None):
         """Create or update the connection described by Powens' ``data`` (a Connection
         object) and return it, held by the Powens ``user`` when created; unknown fields are
-        ignored."""
+        ignored. The consent's end is only known from the sources (read with
+        ``expand=sources``): a read without them keeps it."""
         values = {
             "powens_state": connection_state(data) or False,
             "error_message": data.get("error_message") or False,
-            "consent_expires_at": naive_utc(_consent_expiry(data)),
             "last_update": naive_utc(parse_datetime(data.get("last_update"))),
             "next_try": naive_utc(parse_datetime(data.get("next_try"))),
         }
+        consent_expiry = _consent_expiry(data)
+        if consent_expiry:
+            values["consent_expires_at"] = naive_utc(consent_expiry)
         connector = data.get("connector") if isinstance(data.get("connector"), dict) else {}
         connection = self.with_context(active_test=False).search(
             [("company_id", "=", company.id), ("powens_id", "=", int(data["id"]))])
@@ -90,10 +93,11 @@ class PowensConnection(models.Model):
 
 
 def _consent_expiry(data):
-    """The exact end of the account holder's consent: the sources' access_expire when Powens
-    gives them (the earliest one is the one that stops the sync), else the connection's."""
+    """The exact end of the account holder's consent, the sources' ``access_expire`` (the
+    earliest: it stops the sync), None when Powens gave none. Never the connection's
+    ``expire``: Powens derives it from the sources' purge dates, not from the consent."""
     sources = data.get("sources") if isinstance(data.get("sources"), list) else []
     expiries = [parse_datetime(source.get("access_expire")) for source in sources if isinstance(source, dict)]
     expiries = [expiry for expiry in expiries if expiry]
-    return min(expiries) if expiries else parse_datetime(data.get("expire"))
+    return min(expiries) if expiries else None
 

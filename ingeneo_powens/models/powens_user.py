@@ -69,7 +69,14 @@ class PowensUser(models.Model):
             raise UserError(self.env._(
                 "The Powens access of this bank was lost (the Powens settings changed or its user "
                 "was deleted): disconnect the bank and connect it again."))
-        return client.with_token(company._powens_unseal(user.token_encrypted))
+        return client.with_token(company._powens_unseal(user.token_encrypted), user_id=user.powens_id,
+                                 on_token_renewed=user._powens_keep_renewed_token)
+
+    def _powens_keep_renewed_token(self, token):
+        """Keep the token Powens renewed (``/auth/renew``) after refusing the stored one,
+        revoked or expired."""
+        user = self.sudo()
+        user.token_encrypted = user.company_id._powens_secret_box().encrypt(token)
 
     def _powens_delete(self, message):
         """Delete these users at Powens (one already gone is fine), each then forgotten here

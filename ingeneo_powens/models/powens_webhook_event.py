@@ -204,6 +204,7 @@ class PowensWebhookEvent(models.Model):
             # Too long to import while Powens waits (it gives up after two timeouts): the
             # scheduled retrieval, started now, brings the same movements.
             self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
+            self.env["account.journal"].union(*by_journal)._powens_notified(applied=False)
             self.write({"outcome": "deferred", "summary": self.env._(
                 "Too many movements to import at once: the scheduled retrieval was started.")})
             return
@@ -218,6 +219,7 @@ class PowensWebhookEvent(models.Model):
                 "%(bank)s: %(new)s new, %(known)s already there, %(pending)s pending",
                 bank=journal.name, new=counts.get("new", 0), known=counts.get("known", 0),
                 pending=counts.get("pending", 0)))
+        self.env["account.journal"].union(*by_journal)._powens_notified(applied=True)
         self.write({"outcome": "busy" if busy else "processed", "summary": "; ".join(summary)[:1000]})
 
     def _powens_import_into(self, journal, transactions):

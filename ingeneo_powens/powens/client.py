@@ -9,10 +9,15 @@ Retry policy:
   (seconds or HTTP date) when given, else after the back-off; a Retry-After longer than
   ``retry_after_max`` fails at once with :class:`PowensRateLimited` so a worker is not pinned.
 - 5xx, timeouts, dropped connections and unusable bodies are retried for idempotent calls
-  only (GET, PUT, DELETE, and the POSTs that merely set values). A POST that may have
-  reached Powens is not retried: ``auth/init`` would create a second user, an exchanged code
-  or an OTP is single-use. Such a POST is retried only when it provably never left (connect
-  timeout, connection refused).
+  only (GET, DELETE, and the POSTs that merely set values). A call that may have reached
+  Powens and is not idempotent is not retried: ``auth/init`` would create a second user, an
+  exchanged code or an OTP is single-use, and a forced sync (``PUT`` on a connection) makes
+  Powens reach the bank again, which Powens' fair-use policy and PSD2's four unattended
+  accesses a day forbid doing on our own. Such a call is retried only when it provably never
+  left (connect timeout, connection refused).
+- 401 (the user token was revoked or expired): when the client knows the user and may renew
+  its token, it asks ``/auth/renew`` for a new one once, hands it to ``on_token_renewed``
+  (which keeps it) and sends the call again; the 401 is raised only when renewal fails.
 - Other 4xx are never retried. Waits grow exponentially (``backoff * 2**n``, capped at
   ``backoff_max``) for at most ``max_retries`` retries.
 """
@@ -29,6 +34,7 @@ from urllib3.exceptions import NewConnectionError
 from . import const
 from .errors import (
     PowensAuthError,
+    PowensError,
     PowensBadResponse,
     PowensConnectionError,
     PowensRateLimited,
@@ -70,13 +76,16 @@ class PowensClient:
     :param timeout: seconds for ordinary calls.
     :param sync_timeout: seconds for calls that make Powens talk to the bank.
     :param sleep: the waiting function, replaceable so tests record waits instead of sleeping.
+    :param user_id: the Powens user the token belongs to; with ``on_token_renewed``, a 401 is
+        answered by renewing the token through ``/auth/renew``.
+    :param on_token_renewed: called with the new token after a renewal, to store it.
     """
 
     def __init__(self, api_url, *, client_id=None, client_secret=None, token=None, session=None,
                  timeout=const.DEFAULT_TIMEOUT, sync_timeout=const.SYNC_TIMEOUT,
                  max_retries=const.MAX_RETRIES, backoff=const.BACKOFF_BASE,
                  backoff_max=const.BACKOFF_MAX, retry_after_max=const.RETRY_AFTER_MAX,
-                 sleep=time.sleep):
+                 sleep=time.sleep, user_id=None, on_token_renewed=None):
         self.api_url = api_url.rstrip('/') + '/'
         self.client_id = client_id
         self.client_secret = client_secret
@@ -89,15 +98,19 @@ class PowensClient:
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
         self.sleep = sleep
+        self.user_id = user_id
+        self.on_token_renewed = on_token_renewed
         self.served_at = None  # Powens' clock at its latest answer, see TransactionPage
 
     def __repr__(self):
         return f'<PowensClient {self.api_url} client_id={self.client_id}>'
 
-    def with_token(self, token):
-        """Return a client for the same domain and settings, bound to another user token."""
+    def with_token(self, token, *, user_id=None, on_token_renewed=None):
+        """Return a client for the same domain and settings, bound to another user token
+        (of ``user_id``, renewed on a 401 when ``on_token_renewed`` is given)."""
         clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__, token=token)
+        clone.__dict__.update(self.__dict__, token=token, user_id=user_id,
+                              on_token_renewed=on_token_renewed)
         return clone
 
     # --- Authentication and users (§2) ---------------------------------------------------------
@@ -172,14 +185,16 @@ class PowensClient:
         return self._request('GET', _connection_path(connection_id), params={'expand': expand})
 
     def sync_connection(self, connection_id, *, psu_requested=True, expand=None):
-        """Force a sync now and return the connection.
+        """Force a sync with the bank now and return the connection.
 
-        PUT is the documented "sync" verb (§4.1); POST means "update" on connections. Pass
-        ``psu_requested=False`` when no end user is present (cron), so Powens does not trigger
-        a strong authentication nobody can answer.
+        PUT is the documented "sync" verb (§4.1); POST means "update" on connections. Only for
+        a user who asked for fresh data (``psu_requested``, Powens may then ask them for a
+        strong authentication): Powens' fair-use policy refuses forced syncs in bulk. Never
+        resent once it may have reached Powens: each one is an access to the bank.
         """
         return self._request('PUT', _connection_path(connection_id), timeout=self.sync_timeout,
-                             params={'psu_requested': bool(psu_requested), 'expand': expand})
+                             params={'psu_requested': bool(psu_requested), 'expand': expand},
+                             idempotent=False)
 
     def resume_connection(self, connection_id):
         """Resume a ``decoupled`` connection once the user validated in the bank's app.
@@ -316,7 +331,7 @@ class PowensClient:
         :param flags: value-less query flags such as ``all``.
         :param auth: send the user token.
         :param idempotent: whether a call that may have reached Powens can be sent again;
-            by default true for every method but POST.
+            by default true for reads and DELETE (see IDEMPOTENT_METHODS).
         """
         url = self._url(path, params, flags)
         if origin(url) != origin(self.api_url):
@@ -331,6 +346,7 @@ class PowensClient:
         timeout = timeout or self.timeout
         _logger.debug('Powens request %s %s %s', method, url, json)
         retry = 0
+        renewed = False
         while True:
             started = time.monotonic()
             try:
@@ -349,6 +365,14 @@ class PowensClient:
                     error, retryable = exc, True
                 except (PowensServerError, PowensBadResponse) as exc:
                     error, retryable = exc, idempotent
+                except PowensAuthError as exc:
+                    # Powens refused the token before doing anything: a renewed one may be
+                    # sent again, whatever the method.
+                    if not auth or renewed or exc.http_status != 401 or not self._renew_token():
+                        raise
+                    renewed = True
+                    headers['Authorization'] = f'Bearer {self.token}'
+                    continue
             delay = self._retry_delay(error, retry) if retryable else None
             if delay is None:
                 raise error
@@ -356,6 +380,21 @@ class PowensClient:
             _logger.warning('Powens %s %s failed (%s); retry %d of %d in %.1f s',
                             method, url, error, retry, self.max_retries, delay)
             self.sleep(delay)
+
+    def _renew_token(self):
+        """Get a new token for the user through ``/auth/renew`` and hand it to
+        ``on_token_renewed``; False when this client cannot renew or Powens refused."""
+        if not (self.user_id and self.on_token_renewed and self.client_id and self.client_secret):
+            return False
+        try:
+            token = self.renew_token(self.user_id)['access_token']
+        except PowensError as error:
+            _logger.warning('Powens refused to renew the token of user %s: %s', self.user_id, error)
+            return False
+        _logger.info('Powens token of user %s renewed after a 401', self.user_id)
+        self.token = token
+        self.on_token_renewed(token)
+        return True
 
     def _retry_delay(self, error, retry):
         """Return the wait before retry number ``retry + 1``, or None to give up."""

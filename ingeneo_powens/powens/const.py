@@ -35,7 +35,8 @@ BACKOFF_MAX = 20.0  # cap of a single back-off wait
 # the request fails at once with PowensRateLimited carrying retry_after, for the caller to
 # reschedule.
 RETRY_AFTER_MAX = 60.0
-IDEMPOTENT_METHODS = frozenset({'GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'})
+# Not PUT: on a connection it is Powens' forced sync, one more access to the bank each time.
+IDEMPOTENT_METHODS = frozenset({'GET', 'HEAD', 'DELETE', 'OPTIONS'})
 
 # --- Transactions (§6.2) -------------------------------------------------------------------
 

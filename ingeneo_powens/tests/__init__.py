@@ -20,3 +20,5 @@ from . import test_powens_bank_isolation
 from . import test_powens_history_bound
 from . import test_powens_migration
 from . import test_powens_refused_movements
+from . import test_powens_fair_use
+from . import test_powens_consent_dates

@@ -129,7 +129,7 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         connection._sync_from_powens(self.company, data)
         self.bank._powens_apply_connection_state()
         self.assertEqual(self.bank.powens_state, "action_required")
-        self.assertEqual(self.bank.powens_message, "Authentification forte requise")
+        self.assertIn("Authentification forte requise", self.bank.powens_message, "the bank's words, after what to do")
         url = self.start_webview(self.bank, flow="reconnect")
         self.assertIn(f"connection_id={connection.powens_id}", url)
         driver = WebviewDriver(self.sandbox.webview_url)

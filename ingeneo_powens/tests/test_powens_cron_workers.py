@@ -120,6 +120,9 @@ class TestTwoCronWorkers(TransactionCase):
         imported, new_counts = self.imported()
         self.assertEqual(imported, self.expected_ids, "each movement once, none missing")
         self.assertEqual(new_counts, [len(self.expected_ids)], "one worker retrieved the bank, the other skipped it")
+        with self.committed_env() as env:
+            # Due again at once (issue 14: the next scheduled read would come 2 hours later).
+            env["account.journal"].browse(self.journal_id).powens_last_read_at = False
         self.run_cron_on_two_workers()
         imported, new_counts = self.imported()
         self.assertEqual(imported, self.expected_ids, "a second round at once adds nothing")

@@ -245,11 +245,13 @@ class TestPowensSync(ConnectedBankCase):
         self.assertFalse(self.bank.powens_sync_started_at, "a failed retrieval releases the bank")
 
     def test_scheduled_retrieval_never_asks_for_strong_authentication(self):
+        """Issue 14: the scheduled retrieval never forces a sync at all, even when Powens'
+        data is old (it used to send PUT ?psu_requested=false)."""
         self.sandbox.control("DELETE", "/_sandbox/calls")
-        self.bank.powens_connection_id.last_update = False  # stale: the cron asks Powens to sync
+        self.bank.powens_connection_id.last_update = False
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         syncs = [call for call in self.sandbox.control("GET", "/_sandbox/calls") if call["method"] == "PUT"]
-        self.assertEqual([call["query"].get("psu_requested") for call in syncs], ["false"])
+        self.assertEqual(syncs, [])
 
     def test_a_bank_being_retrieved_is_not_claimed_twice(self):
         self.assertEqual(self.bank._powens_claim(), self.bank)
@@ -277,22 +279,25 @@ class TestPowensConnectionStates(ConnectedBankCase):
     def test_action_required_reminds_the_person_who_connected_once_then_closes(self):
         self.set_state("SCARequired", "Validez l'accès dans votre application bancaire")
         self.assertEqual(self.bank.powens_state, "action_required")
-        self.assertEqual(self.bank.powens_message, "Validez l'accès dans votre application bancaire")
+        self.assertIn("click Reconnect", self.bank.powens_message, "what to do, then the bank's words")
+        self.assertIn("Validez l'accès dans votre application bancaire", self.bank.powens_message)
         reminder = self.reminders("ingeneo_powens.mail_activity_type_powens_action_required")
         self.assertEqual(reminder.user_id, self.setup_user)
         self.set_state("SCARequired", "Validez l'accès dans votre application bancaire")
         self.assertEqual(len(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required")), 1,
                          "no flood: one reminder while the action is pending")
-        self.assertIn(self.bank, self.env["account.journal"]._powens_cron_candidates(),
-                      "the cron keeps looking at a bank waiting for an action")
+        with freeze_time(fields.Datetime.now() + timedelta(hours=6)):
+            self.assertIn(self.bank, self.env["account.journal"]._powens_cron_candidates(),
+                          "the cron keeps looking at a bank waiting for an action (issue 14: every 6 h)")
         self.set_state(None)
         self.assertIn(self.bank.powens_state, ("waiting", "connected"))
         self.assertFalse(self.reminders("ingeneo_powens.mail_activity_type_powens_action_required"))
 
     def test_temporary_problem_is_visible_without_reminder(self):
         self.set_state("websiteUnavailable", "Site de la banque indisponible")
-        self.assertIn(self.bank.powens_state, ("waiting", "connected"))
-        self.assertEqual(self.bank.powens_message, "Site de la banque indisponible")
+        self.assertEqual(self.bank.powens_state, "temporary", "issue 14: not shown as connected")
+        self.assertIn("nothing to do", self.bank.powens_message)
+        self.assertIn("Site de la banque indisponible", self.bank.powens_message)
         self.assertFalse(self.bank.activity_ids)
 
     def test_consent_lapsing_within_a_week_is_announced(self):
