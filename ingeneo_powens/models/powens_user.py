@@ -31,7 +31,7 @@ class PowensUser(models.Model):
         help="The bank whose connections this user holds; empty for the company's user of "
         "before one user per bank, which may hold several banks.")
     powens_id = fields.Integer(string="Powens user ID", required=True, readonly=True)
-    token_encrypted = fields.Char(groups="base.group_system", copy=False)
+    token_encrypted = fields.Char(string="Encrypted token", groups="base.group_system", copy=False)
     api_url = fields.Char(
         string="Issued by", readonly=True,
         help="The Powens API the token was issued by: it is never sent anywhere else.")

@@ -51,10 +51,10 @@ class PowensWebviewState(models.Model):
         help="Set for a delegated connection: the request addressed to the user is what allows "
         "them, without the accounting-setup right, to connect this bank.")
     powens_user_id = fields.Many2one(
-        "powens.user", readonly=True, ondelete="cascade",
+        "powens.user", string="Powens user", readonly=True, ondelete="cascade",
         help="The Powens user the temporary code was made for: the callback's connections must be its own.")
     known_connection_ids = fields.Json(
-        readonly=True,
+        string="Connections held before", readonly=True,
         help="The Powens ids of the connections that user held when the state was issued: "
         "none of them can be the connection this round trip made.")
     expires_at = fields.Datetime(required=True, readonly=True)
