@@ -21,8 +21,6 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_terminal_summary(terminalreporter):
     if _skipped:
-        terminalreporter.write_line(
-            f"FAILED: {len(_skipped)} test(s) skipped; skips are not allowed here:", red=True
-        )
+        terminalreporter.write_line(f"FAILED: {len(_skipped)} test(s) skipped; skips are not allowed here:", red=True)
         for nodeid in _skipped:
             terminalreporter.write_line(f"  {nodeid}", red=True)

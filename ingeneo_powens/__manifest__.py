@@ -35,6 +35,4 @@ ever typed into Powens' webview.
         ],
     },
     "uninstall_hook": "uninstall_hook",
-    "installable": True,
-    "application": False,
 }

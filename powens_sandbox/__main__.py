@@ -1,4 +1,5 @@
 """Command line: python -m powens_sandbox --host 127.0.0.1 --port 8070 [--state FILE] [--seed N] ..."""
+
 import argparse
 
 from .config import SandboxConfig
@@ -15,15 +16,29 @@ def parse_arguments(argv=None) -> SandboxConfig:
     parser.add_argument("--client-id", default=defaults.client_id)
     parser.add_argument("--client-secret", default=defaults.client_secret)
     parser.add_argument("--webhook-secret", default=defaults.webhook_secret)
-    parser.add_argument("--first-sync-delay", type=float, default=defaults.first_sync_delay,
-                        help="seconds (sandbox clock) before a new connection's first sync completes")
-    parser.add_argument("--connection-expire", choices=("purge", "consent"), default=defaults.connection_expire,
-                        help="connection.expire derived from the sources' purge dates (default) or consent dates")
-    parser.add_argument("--reconnect-renews-consent", action="store_true",
-                        help="the reconnect webview renews the consent of a healthy connection (undocumented)")
+    parser.add_argument(
+        "--first-sync-delay",
+        type=float,
+        default=defaults.first_sync_delay,
+        help="seconds (sandbox clock) before a new connection's first sync completes",
+    )
+    parser.add_argument(
+        "--connection-expire",
+        choices=("purge", "consent"),
+        default=defaults.connection_expire,
+        help="connection.expire derived from the sources' purge dates (default) or consent dates",
+    )
+    parser.add_argument(
+        "--reconnect-renews-consent",
+        action="store_true",
+        help="the reconnect webview renews the consent of a healthy connection (undocumented)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
-    parser.add_argument("--autopilot", action="store_true",
-                        help="webview pages fill in and submit themselves (browser tests); see POST /_sandbox/autopilot")
+    parser.add_argument(
+        "--autopilot",
+        action="store_true",
+        help="webview pages fill in and submit themselves (browser tests); see POST /_sandbox/autopilot",
+    )
     return SandboxConfig(**vars(parser.parse_args(argv)))
 
 

@@ -2,12 +2,13 @@
 
 Handlers run with the store lock held and return a dict (200), a (status, dict) pair, or None (204).
 """
+
 import json
 
 from werkzeug.routing import Rule
 
 from . import connectors, serializers
-from .clock import parse_datetime, format_datetime
+from .clock import format_datetime, parse_datetime
 from .errors import ApiError, invalid_value, not_found
 from .transactions_query import flag, transactions_page
 
@@ -33,8 +34,10 @@ def truthy(value) -> bool:
 
 
 def check_client(sandbox, body: dict) -> None:
-    if (str(body.get("client_id")), body.get("client_secret")) != (sandbox.config.client_id,
-                                                                     sandbox.config.client_secret):
+    if (str(body.get("client_id")), body.get("client_secret")) != (
+        sandbox.config.client_id,
+        sandbox.config.client_secret,
+    ):
         raise ApiError(401, "invalidClient", "Invalid client_id or client_secret")
 
 
@@ -63,9 +66,12 @@ def owned_connection(sandbox, user: dict, id_connection: int) -> dict:
 
 def visible_accounts(sandbox, request, user: dict, id_connection: int | None = None) -> list[dict]:
     include_hidden = flag(request.args, "all")
-    return [account for account in sandbox.store.user_accounts(user["id"])
-            if (id_connection is None or account["id_connection"] == id_connection)
-            and (include_hidden or (account["disabled"] is None and account["deleted"] is None))]
+    return [
+        account
+        for account in sandbox.store.user_accounts(user["id"])
+        if (id_connection is None or account["id_connection"] == id_connection)
+        and (include_hidden or (account["disabled"] is None and account["deleted"] is None))
+    ]
 
 
 def owned_account(sandbox, request, user: dict, id_account: int) -> dict:
@@ -82,8 +88,12 @@ def auth_init(sandbox, request):
     if permanent:
         check_client(sandbox, body)
     user, token = sandbox.auth.create_user(permanent)
-    return {"auth_token": token, "type": "permanent" if permanent else "temporary", "id_user": user["id"],
-            "expires_in": None if permanent else 1800}
+    return {
+        "auth_token": token,
+        "type": "permanent" if permanent else "temporary",
+        "id_user": user["id"],
+        "expires_in": None if permanent else 1800,
+    }
 
 
 def auth_token_code(sandbox, request):
@@ -154,8 +164,9 @@ def connection_view(sandbox, request, conn: dict) -> dict:
 
 def connections_list(sandbox, request, user_ref):
     user = current_user(sandbox, request, user_ref)
-    return {"connections": [connection_view(sandbox, request, conn)
-                            for conn in sandbox.store.user_connections(user["id"])]}
+    return {
+        "connections": [connection_view(sandbox, request, conn) for conn in sandbox.store.user_connections(user["id"])]
+    }
 
 
 def connection_get(sandbox, request, user_ref, id_connection):
@@ -227,8 +238,7 @@ def accounts_list(sandbox, request, user_ref, id_connection=None):
     data = serializers.accounts_list(sandbox.store, visible_accounts(sandbox, request, user, id_connection))
     if "connection" in serializers.expand_param(request.args.get("expand")):
         for item in data["accounts"]:
-            item["connection"] = serializers.connection(sandbox.store,
-                                                        sandbox.store.connections[item["id_connection"]])
+            item["connection"] = serializers.connection(sandbox.store, sandbox.store.connections[item["id_connection"]])
     return data
 
 
@@ -256,8 +266,11 @@ def account_update(sandbox, request, user_ref, id_account):
 # --- transactions -----------------------------------------------------------------------------------------
 def transactions_list(sandbox, request, user_ref, id_account=None):
     user = current_user(sandbox, request, user_ref)
-    enabled = [account for account in sandbox.store.user_accounts(user["id"])
-               if account["disabled"] is None and account["deleted"] is None]
+    enabled = [
+        account
+        for account in sandbox.store.user_accounts(user["id"])
+        if account["disabled"] is None and account["deleted"] is None
+    ]
     if not enabled:
         raise ApiError(409, "noAccount", "The user has no enabled bank account")
     if id_account is not None:

@@ -2,6 +2,7 @@
 
 Every handler runs under one lock, so the threaded server never sees half-applied changes.
 """
+
 import logging
 import socket
 import time
@@ -116,7 +117,7 @@ class Sandbox:
                 response = self._error_response(ApiError(error.code, code, error.description))
             except HTTPException as error:
                 response = self._error_response(ApiError(error.code, "invalidValue", error.description))
-            except Exception:  # a simulator bug must still answer like Powens does
+            except Exception:  # noqa: BLE001 - a simulator bug must still answer like Powens does
                 log.error("unexpected error on %s %s\n%s", request.method, request.path, traceback.format_exc())
                 response = self._error_response(ApiError(500, "bug", "Internal sandbox error"))
             if request.method not in READ_METHODS and response.status_code < 500:
@@ -133,15 +134,21 @@ class Sandbox:
         return Response(jsonio.dumps(body), status=status, mimetype="application/json")
 
     def _error_response(self, error: ApiError) -> Response:
-        body = {"code": error.code, "description": error.description, "message": error.message,
-                "request_id": self.store.next_id("requests")}
+        body = {
+            "code": error.code,
+            "description": error.description,
+            "message": error.message,
+            "request_id": self.store.next_id("requests"),
+        }
         return Response(jsonio.dumps(body), status=error.status, mimetype="application/json")
 
     def _fault_response(self, fault: dict) -> Response:
         kind = fault["kind"]
-        code, description = {"500": ("bug", "Simulated internal error"),
-                             "503": ("maintenance", "Simulated maintenance"),
-                             "429": ("tooManyRequests", "Simulated rate limit")}[kind]
+        code, description = {
+            "500": ("bug", "Simulated internal error"),
+            "503": ("maintenance", "Simulated maintenance"),
+            "429": ("tooManyRequests", "Simulated rate limit"),
+        }[kind]
         response = self._error_response(ApiError(int(kind), code, description))
         if kind == "429":
             response.headers["Retry-After"] = str(fault["retry_after"])
@@ -157,5 +164,12 @@ class Sandbox:
 
     def _record(self, request: Request, status: int | None) -> None:
         with self.store.lock:
-            self.calls.append({"method": request.method, "path": request.path,
-                               "query": request.args.to_dict(), "status": status, "at": self.clock.now_text()})
+            self.calls.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.args.to_dict(),
+                    "status": status,
+                    "at": self.clock.now_text(),
+                }
+            )

@@ -1,4 +1,5 @@
 """Users, permanent/temporary access tokens and 30-minute temporary codes, all timed on the sandbox clock."""
+
 import datetime as dt
 import secrets
 
@@ -14,8 +15,13 @@ class AuthService:
         self.notifier = notifier
 
     def create_user(self, permanent: bool) -> tuple[dict, str]:
-        user = {"id": self.store.next_id("users"), "signin": self.clock.now_text(), "platform": "sharedAccess",
-                "_permanent": False, "_pending_events": []}
+        user = {
+            "id": self.store.next_id("users"),
+            "signin": self.clock.now_text(),
+            "platform": "sharedAccess",
+            "_permanent": False,
+            "_pending_events": [],
+        }
         self.store.users[user["id"]] = user
         return user, self.issue_token(user, permanent)
 
@@ -30,10 +36,17 @@ class AuthService:
 
     def issue_code(self, user: dict, single_use: bool) -> dict:
         code = secrets.token_urlsafe(24)
-        self.store.codes[code] = {"id_user": user["id"], "single_use": single_use,
-                                  "expires": format_datetime(self.clock.now() + TEMPORARY_LIFETIME)}
-        return {"code": code, "type": "temporary", "access": "single" if single_use else "standard",
-                "expires_in": int(TEMPORARY_LIFETIME.total_seconds())}
+        self.store.codes[code] = {
+            "id_user": user["id"],
+            "single_use": single_use,
+            "expires": format_datetime(self.clock.now() + TEMPORARY_LIFETIME),
+        }
+        return {
+            "code": code,
+            "type": "temporary",
+            "access": "single" if single_use else "standard",
+            "expires_in": int(TEMPORARY_LIFETIME.total_seconds()),
+        }
 
     def user_for_token(self, token: str) -> dict | None:
         record = self.store.tokens.get(token)

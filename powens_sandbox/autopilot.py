@@ -4,6 +4,7 @@ Odoo's Chromium tours cannot run steps on another origin, so a tour sent to the 
 the browser back to the application by themselves. The script only types into the real fields and clicks the
 real buttons, so the server runs the same form handling, checks, consent and redirect as for a person.
 """
+
 import dataclasses
 import json
 from html import escape
@@ -55,8 +56,7 @@ class Autopilot:
     bank: connectors.Connector = DEFAULT_BANK
 
     def describe(self) -> dict:
-        return {"enabled": self.enabled, "password": self.password, "bank": self.bank.uuid,
-                "bank_name": self.bank.name}
+        return {"enabled": self.enabled, "password": self.password, "bank": self.bank.uuid, "bank_name": self.bank.name}
 
     def steer(self, page: str, step: str, stopped: bool) -> str:
         """The page unchanged when off; else with the banner and, unless `stopped` (the page shows an error, so
@@ -70,6 +70,11 @@ class Autopilot:
 
     def script_settings(self, step: str) -> str:
         """JSON for the script; '<' is escaped so no value (say a password) can close the script element."""
-        settings = {"step": step, "bank": self.bank.uuid, "login": LOGIN, "password": self.password,
-                    "otp": connectors.TEST_OTP_CODE}
+        settings = {
+            "step": step,
+            "bank": self.bank.uuid,
+            "login": LOGIN,
+            "password": self.password,
+            "otp": connectors.TEST_OTP_CODE,
+        }
         return json.dumps(settings).replace("<", "\\u003c")

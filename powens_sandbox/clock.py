@@ -4,6 +4,7 @@ Powens writes naive datetimes with no offset; production clients read them as Eu
 the documentation does not say. `now()` returns a naive datetime of the clock's zone: Paris by default, UTC
 when the switch `naive_timezone` says so, and every stamp and `last_update` filter follows it.
 """
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ class SandboxClock:
         self.zone = ZoneInfo(zone)
 
     def now_utc(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.offset_seconds)
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.offset_seconds)
 
     def now(self) -> dt.datetime:
         return self.now_utc().astimezone(self.zone).replace(tzinfo=None, microsecond=0)
@@ -41,7 +42,7 @@ class SandboxClock:
 
     def set_now(self, local: dt.datetime) -> None:
         target = local.replace(tzinfo=self.zone)
-        self.offset_seconds = (target - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        self.offset_seconds = (target - dt.datetime.now(dt.UTC)).total_seconds()
 
     def reset(self) -> None:
         self.offset_seconds = 0.0

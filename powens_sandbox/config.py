@@ -1,4 +1,5 @@
 """Process settings shared by every part of the sandbox (one client application per process)."""
+
 import dataclasses
 
 

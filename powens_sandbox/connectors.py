@@ -2,6 +2,7 @@
 
 Ids are fixed and UUIDs are uuid5 of the slug, so they are stable across runs and machines.
 """
+
 import dataclasses
 import unicodedata
 import uuid
@@ -11,7 +12,10 @@ UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "powens-sandbox/connectors")
 LOGIN_FIELD = {"name": "login", "type": "text", "label": "Identifiant", "regex": None, "values": []}
 PASSWORD_FIELD = {"name": "password", "type": "password", "label": "Mot de passe", "regex": None, "values": []}
 WEBSITE_FIELD = {
-    "name": "website", "type": "list", "label": "Type de compte", "regex": None,
+    "name": "website",
+    "type": "list",
+    "label": "Type de compte",
+    "regex": None,
     "values": [{"label": "Particuliers", "value": "par"}, {"label": "Professionnels", "value": "pro"}],
 }
 
@@ -38,14 +42,27 @@ class Connector:
     def fields(self) -> list[dict]:
         fields = [WEBSITE_FIELD] if self.with_website_field else []
         fields += [LOGIN_FIELD, PASSWORD_FIELD]
-        return [dict(field, required=True, auth_mechanisms=[self.auth_mechanism],
-                     connector_sources=["openapi"]) for field in fields]
+        return [
+            dict(field, required=True, auth_mechanisms=[self.auth_mechanism], connector_sources=["openapi"])
+            for field in fields
+        ]
 
 
 PRO = ("PRIV", "ORGA")
 CATALOGUE = (
-    Connector(3, "bnp-paribas", "BNP Paribas", "30004", "BNPAFRPP", "00965e", account_usages=PRO, with_website_field=True),
-    Connector(4, "societe-generale", "Société Générale", "30003", "SOGEFRPP", "e9041e", account_usages=PRO, with_website_field=True),
+    Connector(
+        3, "bnp-paribas", "BNP Paribas", "30004", "BNPAFRPP", "00965e", account_usages=PRO, with_website_field=True
+    ),
+    Connector(
+        4,
+        "societe-generale",
+        "Société Générale",
+        "30003",
+        "SOGEFRPP",
+        "e9041e",
+        account_usages=PRO,
+        with_website_field=True,
+    ),
     Connector(5, "lcl", "LCL", "30002", "CRLYFRPP", "1c3f94", account_usages=PRO),
     Connector(6, "credit-mutuel", "Crédit Mutuel", "10278", "CMCIFR2A", "0060ae", account_usages=PRO),
     Connector(7, "cic", "CIC", "30066", "CMCIFRPP", "00529b", account_usages=PRO),
@@ -65,16 +82,41 @@ CATALOGUE = (
     Connector(21, "axa-banque", "AXA Banque", "12548", "AXABFRPPXXX", "00008f"),
     Connector(22, "credit-cooperatif", "Crédit Coopératif", "42559", "CCOPFRPPXXX", "e2001a", account_usages=PRO),
     Connector(23, "bred", "BRED Banque Populaire", "10107", "BREDFRPPXXX", "00387b", account_usages=PRO),
-    Connector(30, "ca-ile-de-france", "Crédit Agricole Île-de-France", "18206", "AGRIFRPP882", "006a4e", account_usages=PRO),
-    Connector(31, "ca-alpes-provence", "Crédit Agricole Alpes Provence", "11306", "AGRIFRPP813", "006a4e", account_usages=PRO),
-    Connector(32, "ca-nord-de-france", "Crédit Agricole Nord de France", "16706", "AGRIFRPP867", "006a4e", account_usages=PRO),
+    Connector(
+        30, "ca-ile-de-france", "Crédit Agricole Île-de-France", "18206", "AGRIFRPP882", "006a4e", account_usages=PRO
+    ),
+    Connector(
+        31, "ca-alpes-provence", "Crédit Agricole Alpes Provence", "11306", "AGRIFRPP813", "006a4e", account_usages=PRO
+    ),
+    Connector(
+        32, "ca-nord-de-france", "Crédit Agricole Nord de France", "16706", "AGRIFRPP867", "006a4e", account_usages=PRO
+    ),
     Connector(33, "ca-centre-est", "Crédit Agricole Centre-Est", "17806", "AGRIFRPP878", "006a4e", account_usages=PRO),
     Connector(34, "ca-languedoc", "Crédit Agricole du Languedoc", "13506", "AGRIFRPP835", "006a4e", account_usages=PRO),
     Connector(35, "ca-aquitaine", "Crédit Agricole d'Aquitaine", "13306", "AGRIFRPP833", "006a4e", account_usages=PRO),
-    Connector(40, "connecteur-de-test", "Connecteur de test", "99998", "TESTFRP1XXX", "8a8a8a",
-              capabilities=("bank", "document", "profile"), account_usages=PRO, with_website_field=True, is_test=True),
-    Connector(59, "banque-de-test", "Banque de test (sandbox)", "99999", "SBOXFRP1XXX", "5b3cc4",
-              capabilities=("bank",), account_usages=PRO, is_test=True),
+    Connector(
+        40,
+        "connecteur-de-test",
+        "Connecteur de test",
+        "99998",
+        "TESTFRP1XXX",
+        "8a8a8a",
+        capabilities=("bank", "document", "profile"),
+        account_usages=PRO,
+        with_website_field=True,
+        is_test=True,
+    ),
+    Connector(
+        59,
+        "banque-de-test",
+        "Banque de test (sandbox)",
+        "99999",
+        "SBOXFRP1XXX",
+        "5b3cc4",
+        capabilities=("bank",),
+        account_usages=PRO,
+        is_test=True,
+    ),
 )
 
 # Simulator-only passwords of the test banks and the connection state each one produces.

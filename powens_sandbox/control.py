@@ -1,4 +1,5 @@
 """The /_sandbox/ control API used by tests and demos to set up data, move time and inject failures."""
+
 import datetime as dt
 
 from werkzeug.routing import Rule
@@ -42,9 +43,16 @@ def create_connection(sandbox, request, id_user):
     sources = body.get("sources") or DEFAULT_SOURCES
     if not isinstance(sources, list | tuple) or not all(isinstance(name, str) and name for name in sources):
         raise invalid_value("sources must be a list of source names, e.g. [\"openapi\", \"directaccess\"]")
-    conn = sandbox.engine.open_connection(id_user, connector, login, specs, set(range(len(specs))),
-                                          state=CONTROL_STATES.get(outcome, outcome),
-                                          months=int(body.get("months", DEFAULT_HISTORY_MONTHS)), sources=tuple(sources))
+    conn = sandbox.engine.open_connection(
+        id_user,
+        connector,
+        login,
+        specs,
+        set(range(len(specs))),
+        state=CONTROL_STATES.get(outcome, outcome),
+        months=int(body.get("months", DEFAULT_HISTORY_MONTHS)),
+        sources=tuple(sources),
+    )
     return serializers.connection(sandbox.store, conn, {"accounts", "all_accounts", "sources"})
 
 
@@ -175,8 +183,13 @@ def webhooks(sandbox, request):
     if not body.get("url"):
         raise missing_parameter("url")
     try:
-        webhook = sandbox.notifier.register(body["url"], body.get("events"), body.get("secret"),
-                                            body.get("compression"), body.get("retry_date") or "fresh")
+        webhook = sandbox.notifier.register(
+            body["url"],
+            body.get("events"),
+            body.get("secret"),
+            body.get("compression"),
+            body.get("retry_date") or "fresh",
+        )
     except ValueError as error:
         raise invalid_value(str(error)) from None
     return {"id": webhook["id"]}

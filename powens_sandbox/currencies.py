@@ -1,4 +1,5 @@
 """Currency objects as Powens returns them, and the fixed exchange rates of simulated foreign card payments."""
+
 from decimal import Decimal
 
 _CURRENCIES = {
@@ -14,5 +15,13 @@ def currency_object(code: str | None) -> dict | None:
     if code is None:
         return None
     symbol, prefix, name = _CURRENCIES[code]
-    return {"id": code, "symbol": symbol, "prefix": prefix, "crypto": False, "precision": 2,
-            "marketcap": None, "datetime": None, "name": name}
+    return {
+        "id": code,
+        "symbol": symbol,
+        "prefix": prefix,
+        "crypto": False,
+        "precision": 2,
+        "marketcap": None,
+        "datetime": None,
+        "name": name,
+    }

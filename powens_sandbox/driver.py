@@ -4,6 +4,7 @@ Tests of the sandbox and of the Odoo add-on use it to follow the real pages: for
 from the HTML and posted as a browser would, redirects are inspected rather than followed, so
 a test sees exactly where the webview sends the browser back.
 """
+
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -41,19 +42,18 @@ class WebviewDriver:
         self.page = None
 
     def open(self, path_or_url, **params):
-        response = requests.get(urljoin(self.base_url, path_or_url), params=params or None,
-                                allow_redirects=False, timeout=30)
+        response = requests.get(
+            urljoin(self.base_url, path_or_url), params=params or None, allow_redirects=False, timeout=30
+        )
         return self._remember(response)
 
     def press(self, button_value, **fields):
         """Submit the form holding the button whose value is ``button_value``."""
-        form = next(item for item in self.forms()
-                    if any(value == button_value for _name, value in item["buttons"]))
+        form = next(item for item in self.forms() if any(value == button_value for _name, value in item["buttons"]))
         name = next(name for name, value in form["buttons"] if value == button_value)
         data = dict(form["hidden"], **fields)
         data[name] = button_value
-        response = requests.post(urljoin(self.base_url, form["action"]), data=data,
-                                 allow_redirects=False, timeout=30)
+        response = requests.post(urljoin(self.base_url, form["action"]), data=data, allow_redirects=False, timeout=30)
         return self._remember(response)
 
     def forms(self):

@@ -2,6 +2,7 @@
 
 One place decides what a sync does, whoever asks (webview, PUT/POST, control API, background ticker).
 """
+
 import dataclasses
 import datetime as dt
 import random
@@ -17,8 +18,17 @@ SYNC_PERIOD = dt.timedelta(hours=24)
 DEFAULT_HISTORY_MONTHS = 6
 OPENAPI_SOURCE = "openapi"
 DEFAULT_SOURCES = (OPENAPI_SOURCE,)
-USER_ACTION_STATES = {"SCARequired", "webauthRequired", "additionalInformationNeeded", "decoupled", "validating",
-                      "wrongpass", "passwordExpired", "actionNeeded", "notSupported"}
+USER_ACTION_STATES = {
+    "SCARequired",
+    "webauthRequired",
+    "additionalInformationNeeded",
+    "decoupled",
+    "validating",
+    "wrongpass",
+    "passwordExpired",
+    "actionNeeded",
+    "notSupported",
+}
 STATE_MESSAGES = {
     "SCARequired": "Le consentement DSP2 a expiré : une authentification forte est nécessaire.",
     "decoupled": "Validez l'opération dans votre application bancaire.",
@@ -41,23 +51,55 @@ class BankEngine:
         self.notifier = notifier
 
     # --- connections -------------------------------------------------------------------------------------
-    def open_connection(self, id_user: int, connector: Connector, login: str, specs: list,
-                        enabled_indexes: set[int], state: str | None = None,
-                        months: int = DEFAULT_HISTORY_MONTHS, sources: tuple[str, ...] = DEFAULT_SOURCES) -> dict:
+    def open_connection(
+        self,
+        id_user: int,
+        connector: Connector,
+        login: str,
+        specs: list,
+        enabled_indexes: set[int],
+        state: str | None = None,
+        months: int = DEFAULT_HISTORY_MONTHS,
+        sources: tuple[str, ...] = DEFAULT_SOURCES,
+    ) -> dict:
         """Creates the connection, its sources and the discovered accounts (enabled only when the user consented)."""
         now = self.clock.now()
         conn_id = self.store.next_id("connections")
         due = now + dt.timedelta(seconds=self.config.first_sync_delay)
         conn = {
-            "id": conn_id, "id_user": id_user, "id_connector": connector.id, "connector_uuid": connector.uuid,
-            "state": None, "error_message": None, "fields": None, "last_update": None,
-            "created": format_datetime(now), "active": True, "last_push": None, "expire": None, "next_try": None,
-            "sources": [{"id": self.store.next_id("sources"), "id_connection": conn_id,
-                         "id_connector_source": connector.id * 10 + index, "name": name, "state": None,
-                         "last_update": None, "disabled": None, "created": format_datetime(now),
-                         "access_expire": None, "expire": None, "next_try": None}
-                        for index, name in enumerate(sources)],
-            "_login": login, "_months": months, "_first_sync_due": format_datetime(due), "_sync_count": 0,
+            "id": conn_id,
+            "id_user": id_user,
+            "id_connector": connector.id,
+            "connector_uuid": connector.uuid,
+            "state": None,
+            "error_message": None,
+            "fields": None,
+            "last_update": None,
+            "created": format_datetime(now),
+            "active": True,
+            "last_push": None,
+            "expire": None,
+            "next_try": None,
+            "sources": [
+                {
+                    "id": self.store.next_id("sources"),
+                    "id_connection": conn_id,
+                    "id_connector_source": connector.id * 10 + index,
+                    "name": name,
+                    "state": None,
+                    "last_update": None,
+                    "disabled": None,
+                    "created": format_datetime(now),
+                    "access_expire": None,
+                    "expire": None,
+                    "next_try": None,
+                }
+                for index, name in enumerate(sources)
+            ],
+            "_login": login,
+            "_months": months,
+            "_first_sync_due": format_datetime(due),
+            "_sync_count": 0,
         }
         self.store.connections[conn_id] = conn
         self.renew_consent(conn)
@@ -75,14 +117,32 @@ class BankEngine:
     def _new_account(self, conn: dict, spec, id_parent: int | None, enabled: bool) -> dict:
         now_text = self.clock.now_text()
         account = {
-            "id": self.store.next_id("accounts"), "id_connection": conn["id"], "id_user": conn["id_user"],
-            "id_source": conn["sources"][0]["id"], "id_parent": id_parent, "number": spec.number,
-            "webid": spec.webid, "original_name": spec.original_name, "name": spec.name, "type": spec.type,
-            "id_type": {"checking": 2, "savings": 1, "card": 4, "deposit": 3}[spec.type], "usage": spec.usage,
-            "display": True, "bookmarked": 0, "disabled": None if enabled else now_text, "deleted": None,
-            "last_update": None, "iban": spec.iban, "bic": spec.bic, "error": None, "company_name": None,
-            "ownership": "owner", "loan": None,
-            "_currency": "EUR", "_opening_balance": spec.target_balance, "_fetched_until": None,
+            "id": self.store.next_id("accounts"),
+            "id_connection": conn["id"],
+            "id_user": conn["id_user"],
+            "id_source": conn["sources"][0]["id"],
+            "id_parent": id_parent,
+            "number": spec.number,
+            "webid": spec.webid,
+            "original_name": spec.original_name,
+            "name": spec.name,
+            "type": spec.type,
+            "id_type": {"checking": 2, "savings": 1, "card": 4, "deposit": 3}[spec.type],
+            "usage": spec.usage,
+            "display": True,
+            "bookmarked": 0,
+            "disabled": None if enabled else now_text,
+            "deleted": None,
+            "last_update": None,
+            "iban": spec.iban,
+            "bic": spec.bic,
+            "error": None,
+            "company_name": None,
+            "ownership": "owner",
+            "loan": None,
+            "_currency": "EUR",
+            "_opening_balance": spec.target_balance,
+            "_fetched_until": None,
             "_spec": dataclasses.asdict(spec),
         }
         self.store.accounts[account["id"]] = account
@@ -158,8 +218,11 @@ class BankEngine:
             return False
         self.set_state(conn, None)
         conn["_sync_count"] += 1
-        new_rows = {account["id"]: self._fetch(conn, account)
-                    for account in self.store.connection_accounts(conn["id"]) if account["disabled"] is None}
+        new_rows = {
+            account["id"]: self._fetch(conn, account)
+            for account in self.store.connection_accounts(conn["id"])
+            if account["disabled"] is None
+        }
         conn["_first_sync_due"] = None
         conn["last_update"] = format_datetime(now)
         conn["next_try"] = format_datetime(now + SYNC_PERIOD)
@@ -178,15 +241,21 @@ class BankEngine:
             if conn["state"] == "validating":
                 self.repair(conn)
                 changed = True
-            elif (conn["state"] is None and conn["_first_sync_due"] is not None
-                  and now >= parse_datetime(conn["_first_sync_due"])):
+            elif (
+                conn["state"] is None
+                and conn["_first_sync_due"] is not None
+                and now >= parse_datetime(conn["_first_sync_due"])
+            ):
                 changed |= self.sync(conn, psu_requested=False)
         return changed
 
     def _lapse_consent_if_due(self, conn: dict) -> bool:
         access_expire = self.consent_expiry(conn)
-        if (access_expire is None or conn["state"] in USER_ACTION_STATES
-                or self.clock.now() < parse_datetime(access_expire)):
+        if (
+            access_expire is None
+            or conn["state"] in USER_ACTION_STATES
+            or self.clock.now() < parse_datetime(access_expire)
+        ):
             return False
         self.set_state(conn, "SCARequired", STATE_MESSAGES["SCARequired"])
         return True
@@ -211,9 +280,14 @@ class BankEngine:
             if conn["last_update"] is not None and conn["state"] is None:
                 self._fetch(conn, account)
         else:
-            account["_opening_balance"] += sum((tx["value"] for tx in self.store.account_transactions(account["id"])
-                                                if tx["deleted"] is None and not tx["coming"] and tx["value"] is not None),
-                                               Decimal("0.00"))
+            account["_opening_balance"] += sum(
+                (
+                    tx["value"]
+                    for tx in self.store.account_transactions(account["id"])
+                    if tx["deleted"] is None and not tx["coming"] and tx["value"] is not None
+                ),
+                Decimal("0.00"),
+            )
             self._drop_transactions(account)
             account["_fetched_until"] = None
             account["disabled"] = self.clock.now_text()
@@ -239,7 +313,9 @@ class BankEngine:
             rows = [self._insert(account, op) for op in bank_data.operations_between(seed, spec, first_day, today)]
             rows += self._book_matured(account, today)
             if random.Random(f"{seed}|{account['id']}|sync|{conn['_sync_count']}").random() < 0.5:
-                rows.append(self._insert(account, bank_data.extra_card_payment(seed, spec, today, str(conn["_sync_count"]))))
+                rows.append(
+                    self._insert(account, bank_data.extra_card_payment(seed, spec, today, str(conn["_sync_count"])))
+                )
         account["_fetched_until"] = today.isoformat()
         account["last_update"] = self.clock.now_text()
         return rows
@@ -249,7 +325,9 @@ class BankEngine:
         day = day or self.clock.today()
         rows = []
         for _ in range(count):
-            op = bank_data.extra_card_payment(self.config.seed, spec, day, f"control-{self.store.counters['transactions']}")
+            op = bank_data.extra_card_payment(
+                self.config.seed, spec, day, f"control-{self.store.counters['transactions']}"
+            )
             rows.append(self._insert(account, dict(op, date=day, rdate=day), coming=coming))
         account["last_update"] = self.clock.now_text()
         return rows
@@ -257,19 +335,42 @@ class BankEngine:
     def _insert(self, account: dict, op: dict, coming: bool | None = None) -> dict:
         now_text = self.clock.now_text()
         tx = {
-            "id": self.store.next_id("transactions"), "id_account": account["id"], "webid": None,
-            "date": op["date"].isoformat(), "datetime": None, "rdate": op["rdate"].isoformat(), "rdatetime": None,
-            "vdate": op["date"].isoformat(), "vdatetime": None, "bdate": None, "bdatetime": None,
-            "application_date": op["rdate"].isoformat(), "value": op["value"],
-            "gross_value": op.get("gross_value", op["value"]), "original_value": op["original_value"],
-            "original_gross_value": op.get("original_gross_value"), "original_currency": op["original_currency"],
-            "commission": op["commission"], "commission_currency": op.get("commission_currency"),
-            "type": op["type"], "original_wording": op["original_wording"],
-            "simplified_wording": op["simplified_wording"], "stemmed_wording": op["simplified_wording"].lower(),
-            "wording": op["simplified_wording"], "categories": [], "id_category": None, "date_scraped": now_text,
-            "coming": op["date"] > self.clock.today() if coming is None else coming, "active": True,
-            "id_cluster": None, "comment": None, "last_update": now_text, "deleted": None, "country": None,
-            "card": op["card"], "counterparty": op["counterparty"],
+            "id": self.store.next_id("transactions"),
+            "id_account": account["id"],
+            "webid": None,
+            "date": op["date"].isoformat(),
+            "datetime": None,
+            "rdate": op["rdate"].isoformat(),
+            "rdatetime": None,
+            "vdate": op["date"].isoformat(),
+            "vdatetime": None,
+            "bdate": None,
+            "bdatetime": None,
+            "application_date": op["rdate"].isoformat(),
+            "value": op["value"],
+            "gross_value": op.get("gross_value", op["value"]),
+            "original_value": op["original_value"],
+            "original_gross_value": op.get("original_gross_value"),
+            "original_currency": op["original_currency"],
+            "commission": op["commission"],
+            "commission_currency": op.get("commission_currency"),
+            "type": op["type"],
+            "original_wording": op["original_wording"],
+            "simplified_wording": op["simplified_wording"],
+            "stemmed_wording": op["simplified_wording"].lower(),
+            "wording": op["simplified_wording"],
+            "categories": [],
+            "id_category": None,
+            "date_scraped": now_text,
+            "coming": op["date"] > self.clock.today() if coming is None else coming,
+            "active": True,
+            "id_cluster": None,
+            "comment": None,
+            "last_update": now_text,
+            "deleted": None,
+            "country": None,
+            "card": op["card"],
+            "counterparty": op["counterparty"],
         }
         self.store.transactions[tx["id"]] = tx
         return tx
@@ -295,16 +396,27 @@ class BankEngine:
         if keep_id:
             tx.update(coming=False, date=booking_date, vdate=booking_date, last_update=now_text)
             return tx
-        booked = dict(tx, id=self.store.next_id("transactions"), coming=False, date=booking_date,
-                      vdate=booking_date, date_scraped=now_text, last_update=now_text)
+        booked = dict(
+            tx,
+            id=self.store.next_id("transactions"),
+            coming=False,
+            date=booking_date,
+            vdate=booking_date,
+            date_scraped=now_text,
+            last_update=now_text,
+        )
         self.store.transactions[booked["id"]] = booked
         self.mark_deleted(tx)
         return booked
 
     def edit(self, tx: dict, changes: dict) -> None:
         """A change Powens makes to a known transaction; it stamps `last_update` unless told otherwise."""
-        tx.update({field: Decimal(str(value)) if field in AMOUNT_FIELDS and isinstance(value, (int, float)) else value
-                   for field, value in changes.items()})
+        tx.update(
+            {
+                field: Decimal(str(value)) if field in AMOUNT_FIELDS and isinstance(value, (int, float)) else value
+                for field, value in changes.items()
+            }
+        )
         if "last_update" not in changes:
             tx["last_update"] = self.clock.now_text()
 

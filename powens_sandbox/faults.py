@@ -1,4 +1,5 @@
 """Injected failures for the next Powens-API calls (5xx, 429, stalls, truncated JSON, dropped connections)."""
+
 import threading
 
 from .errors import invalid_value
@@ -15,9 +16,13 @@ class FaultBoard:
         kind = str(spec.get("kind"))
         if kind not in KINDS:
             raise invalid_value(f"kind must be one of {', '.join(KINDS)}")
-        fault = {"kind": kind, "count": int(spec.get("count", 1)), "path": spec.get("path"),
-                 "retry_after": int(spec.get("retry_after", 1)),
-                 "timeout_seconds": float(spec.get("timeout_seconds", 5))}
+        fault = {
+            "kind": kind,
+            "count": int(spec.get("count", 1)),
+            "path": spec.get("path"),
+            "retry_after": int(spec.get("retry_after", 1)),
+            "timeout_seconds": float(spec.get("timeout_seconds", 5)),
+        }
         with self._lock:
             self._faults.append(fault)
         return dict(fault)

@@ -1,4 +1,5 @@
 """JSON with exact money: Decimal amounts are written as JSON numbers with their own digits, never via float."""
+
 import json
 from decimal import Decimal
 

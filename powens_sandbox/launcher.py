@@ -3,6 +3,7 @@
 A real process over real HTTP on 127.0.0.1: tests exercise the same sockets, threads and
 serialisation as the product does against Powens.
 """
+
 import socket
 import subprocess
 import sys
@@ -66,7 +67,9 @@ def start_sandbox(*extra_args):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "powens_sandbox", "--host", "127.0.0.1", "--port", str(port), *extra_args],
-        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     sandbox = SandboxProcess(process, port)
     deadline = time.monotonic() + STARTUP_TIMEOUT

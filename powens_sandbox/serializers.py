@@ -1,4 +1,5 @@
 """Public JSON shapes of stored records (connector, user, connection, account, transaction, lists)."""
+
 from decimal import Decimal
 
 from . import connectors
@@ -11,22 +12,44 @@ def public(record: dict) -> dict:
 
 def connector(item: connectors.Connector, expand: set[str] = frozenset()) -> dict:
     data = {
-        "id": item.id, "uuid": item.uuid, "name": item.name, "hidden": False, "charged": True,
-        "code": item.bank_code, "beta": False, "color": item.color, "slug": item.slug.upper().replace("-", "_"),
-        "sync_frequency": None, "months_to_fetch": None, "auth_mechanism": item.auth_mechanism,
-        "available_auth_mechanisms": [item.auth_mechanism], "transfer_mechanism": None, "siret": None,
-        "restricted": False, "capabilities": list(item.capabilities), "account_usages": list(item.account_usages),
-        "products": ["bank"], "id_bank": item.id,
+        "id": item.id,
+        "uuid": item.uuid,
+        "name": item.name,
+        "hidden": False,
+        "charged": True,
+        "code": item.bank_code,
+        "beta": False,
+        "color": item.color,
+        "slug": item.slug.upper().replace("-", "_"),
+        "sync_frequency": None,
+        "months_to_fetch": None,
+        "auth_mechanism": item.auth_mechanism,
+        "available_auth_mechanisms": [item.auth_mechanism],
+        "transfer_mechanism": None,
+        "siret": None,
+        "restricted": False,
+        "capabilities": list(item.capabilities),
+        "account_usages": list(item.account_usages),
+        "products": ["bank"],
+        "id_bank": item.id,
     }
     if "fields" in expand:
         data["fields"] = item.fields
     if "countries" in expand:
         data["countries"] = [{"id": "FR", "name": "France"}]
     if "sources" in expand:
-        data["sources"] = [{"id": item.id * 10, "id_connector": item.id, "name": "openapi",
-                            "auth_mechanism": item.auth_mechanism,
-                            "available_auth_mechanisms": [item.auth_mechanism], "disabled": None, "priority": 1,
-                            "account_usages": list(item.account_usages)}]
+        data["sources"] = [
+            {
+                "id": item.id * 10,
+                "id_connector": item.id,
+                "name": "openapi",
+                "auth_mechanism": item.auth_mechanism,
+                "available_auth_mechanisms": [item.auth_mechanism],
+                "disabled": None,
+                "priority": 1,
+                "account_usages": list(item.account_usages),
+            }
+        ]
     return data
 
 
@@ -46,8 +69,9 @@ def account(store, record: dict) -> dict:
                 booked += tx["value"]
     balance = record["_opening_balance"] + booked
     data = public(record)
-    data.update(balance=balance, coming=coming, coming_balance=balance + coming,
-                currency=currency_object(record["_currency"]))
+    data.update(
+        balance=balance, coming=coming, coming_balance=balance + coming, currency=currency_object(record["_currency"])
+    )
     return data
 
 
@@ -60,8 +84,13 @@ def accounts_list(store, records: list[dict]) -> dict:
             code = item["currency"]["id"]
             balances[code] = balances.get(code, Decimal("0.00")) + item["balance"]
             coming_balances[code] = coming_balances.get(code, Decimal("0.00")) + item["coming_balance"]
-    return {"accounts": items, "balances": balances, "coming_balances": coming_balances,
-            "balance": sum(balances.values(), Decimal("0.00")), "total": len(items)}
+    return {
+        "accounts": items,
+        "balances": balances,
+        "coming_balances": coming_balances,
+        "balance": sum(balances.values(), Decimal("0.00")),
+        "total": len(items),
+    }
 
 
 def transaction(record: dict) -> dict:

@@ -1,4 +1,5 @@
 """Runs the sandbox on werkzeug's threaded server with a background ticker, quiet logs and clean Ctrl-C."""
+
 import email.utils
 import logging
 import signal
@@ -31,8 +32,9 @@ def run(config: SandboxConfig) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.INFO if config.verbose else logging.WARNING)
     sandbox = Sandbox(config)
-    server = make_server(config.host, config.port, sandbox, threaded=True,
-                         request_handler=request_handler_on(sandbox.clock))
+    server = make_server(
+        config.host, config.port, sandbox, threaded=True, request_handler=request_handler_on(sandbox.clock)
+    )
     stop = threading.Event()
 
     def tick_forever():
@@ -42,7 +44,9 @@ def run(config: SandboxConfig) -> None:
     threading.Thread(target=tick_forever, name="sandbox-ticker", daemon=True).start()
     logging.getLogger("powens_sandbox").info(
         "Powens sandbox on http://%s:%s/2.0/ (webview /{lang}/connect, control /_sandbox/)",
-        config.host, server.server_port)
+        config.host,
+        server.server_port,
+    )
     signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         server.serve_forever()

@@ -3,6 +3,7 @@
 Records are plain dicts shaped like the public objects; keys starting with "_" are internal and never served.
 Callers hold `lock` while reading or changing anything.
 """
+
 import os
 import tempfile
 import threading
@@ -11,8 +12,16 @@ from . import jsonio
 
 ID_TABLES = ("users", "connections", "accounts", "transactions", "webhooks")
 KEY_TABLES = ("tokens", "codes")
-FIRST_IDS = {"users": 1001, "connections": 4501, "accounts": 12001, "transactions": 56001,
-             "webhooks": 1, "sources": 701, "webhook_data": 998001, "requests": 1}
+FIRST_IDS = {
+    "users": 1001,
+    "connections": 4501,
+    "accounts": 12001,
+    "transactions": 56001,
+    "webhooks": 1,
+    "sources": 701,
+    "webhook_data": 998001,
+    "requests": 1,
+}
 
 
 class SandboxStore:
@@ -48,8 +57,10 @@ class SandboxStore:
         return [tx for tx in self.transactions.values() if tx["id_account"] == id_account]
 
     def permanent_token(self, id_user: int) -> str | None:
-        return next((token for token, record in self.tokens.items()
-                     if record["id_user"] == id_user and record["permanent"]), None)
+        return next(
+            (token for token, record in self.tokens.items() if record["id_user"] == id_user and record["permanent"]),
+            None,
+        )
 
     def to_document(self, clock_offset: float) -> dict:
         document = {name: list(getattr(self, name).items()) for name in ID_TABLES + KEY_TABLES}
@@ -63,7 +74,7 @@ class SandboxStore:
         for name in ID_TABLES:
             setattr(self, name, {int(key): record for key, record in document.get(name, [])})
         for name in KEY_TABLES:
-            setattr(self, name, {key: record for key, record in document.get(name, [])})
+            setattr(self, name, dict(document.get(name, [])))
         self.counters.update(document.get("counters", {}))
         return float(document.get("clock_offset", 0))
 

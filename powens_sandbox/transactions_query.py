@@ -5,6 +5,7 @@ boundary, in the shape of Powens' documented example: [{"op": "lt", "value": dat
 means "after this row", the mirrored ops mean "before this row". Being a position rather than an offset, a
 cursor never skips or repeats rows when new ones arrive between two pages.
 """
+
 import base64
 import binascii
 import calendar
@@ -144,13 +145,14 @@ def transactions_page(scope: list[dict], args, base_url: str, self_url: str) -> 
             offset = int(args.get("offset") or 0)
         except ValueError:
             raise invalid_value("offset must be an integer") from None
-        page = rows[offset:offset + limit]
+        page = rows[offset : offset + limit]
     has_next = bool(page) and any(is_after(row, page[-1]["date"], page[-1]["id"]) for row in rows)
     has_prev = bool(page) and any(is_before(row, page[0]["date"], page[0]["id"]) for row in rows)
     dates = [row["date"] for row in scope]
     return {
         "transactions": [serializers.transaction(row) for row in page],
-        "first_date": min(dates, default=None), "last_date": max(dates, default=None),
+        "first_date": min(dates, default=None),
+        "last_date": max(dates, default=None),
         "result_min_date": page[-1]["date"] if page else None,
         "result_max_date": page[0]["date"] if page else None,
         "total": len(rows),

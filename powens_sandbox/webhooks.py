@@ -6,9 +6,10 @@ What the documentation leaves open is a switch of each registered webhook (READM
 what Powens leaves open"): whether a gzip body is signed as sent or as decoded, and whether a
 retry is dated again or keeps the date of the first attempt.
 """
-import gzip
+
 import base64
 import datetime as dt
+import gzip
 import hashlib
 import hmac
 import http.client
@@ -45,13 +46,24 @@ class WebhookNotifier:
         self._jobs: queue.Queue = queue.Queue()
         threading.Thread(target=self._deliver_forever, name="webhook-sender", daemon=True).start()
 
-    def register(self, url: str, events: list[str] | None, secret: str | None,
-                 compression: str | None = None, retry_date: str = "fresh") -> dict:
+    def register(
+        self,
+        url: str,
+        events: list[str] | None,
+        secret: str | None,
+        compression: str | None = None,
+        retry_date: str = "fresh",
+    ) -> dict:
         if compression not in COMPRESSIONS or retry_date not in RETRY_DATES:
             raise ValueError(f"compression is one of {COMPRESSIONS}, retry_date one of {RETRY_DATES}")
-        webhook = {"id": self.store.next_id("webhooks"), "url": url, "events": list(events or SUPPORTED_EVENTS),
-                   "secret": secret or self.config.webhook_secret, "compression": compression,
-                   "retry_date": retry_date}
+        webhook = {
+            "id": self.store.next_id("webhooks"),
+            "url": url,
+            "events": list(events or SUPPORTED_EVENTS),
+            "secret": secret or self.config.webhook_secret,
+            "compression": compression,
+            "retry_date": retry_date,
+        }
         self.store.webhooks[webhook["id"]] = webhook
         return webhook
 
@@ -104,7 +116,7 @@ class WebhookNotifier:
             job = self._jobs.get()
             first_date = None
             for attempt in range(1, MAX_ATTEMPTS + 1):
-                date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 if job[2]["retry_date"] == "first":
                     first_date = first_date or date
                     date = first_date
@@ -137,6 +149,15 @@ class WebhookNotifier:
             error = str(exc)
         with self.store.lock:
             if job[0] == self._generation:
-                self.deliveries.append({"event": event, "url": url, "status": status, "attempt": attempt,
-                                        "at": self.clock.now_text(), "signature_date": date, "error": error})
+                self.deliveries.append(
+                    {
+                        "event": event,
+                        "url": url,
+                        "status": status,
+                        "attempt": attempt,
+                        "at": self.clock.now_text(),
+                        "signature_date": date,
+                        "error": error,
+                    }
+                )
         return status is not None and 200 <= status < 300

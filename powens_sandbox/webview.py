@@ -2,6 +2,7 @@
 
 The flow state lives in a session record whose id travels in a hidden form field, so no cookies are needed.
 """
+
 import datetime as dt
 import secrets
 import urllib.parse
@@ -10,7 +11,8 @@ from werkzeug.routing import Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from . import bank_data, connectors, webview_pages as pages
+from . import bank_data, connectors
+from . import webview_pages as pages
 from .clock import format_datetime, parse_datetime
 from .i18n import LANGUAGES, pick_language, texts
 from .transactions_query import flag
@@ -39,9 +41,18 @@ class WebviewSessions:
         self.sessions: dict[str, dict] = {}
 
     def open(self, **values) -> dict:
-        session = dict(values, id=secrets.token_urlsafe(16), step=None, error=None, notice=None, search="",
-                       connector=None, login="", connection_ids=[],
-                       expires=format_datetime(self.clock.now() + SESSION_LIFETIME))
+        session = dict(
+            values,
+            id=secrets.token_urlsafe(16),
+            step=None,
+            error=None,
+            notice=None,
+            search="",
+            connector=None,
+            login="",
+            connection_ids=[],
+            expires=format_datetime(self.clock.now() + SESSION_LIFETIME),
+        )
         self.sessions[session["id"]] = session
         return session
 
@@ -85,8 +96,9 @@ class Flow:
         if self.session["anonymous"]:
             code = self.sandbox.auth.issue_code(self.user, single_use=False)["code"]
         many = int(self.params.get("max_connections") or 1) > 1
-        return self.back_to_client(connection_id=ids[0], connection_ids=",".join(map(str, ids)) if many else None,
-                                   code=code)
+        return self.back_to_client(
+            connection_id=ids[0], connection_ids=",".join(map(str, ids)) if many else None, code=code
+        )
 
     @property
     def user(self) -> dict:
@@ -113,8 +125,9 @@ class Flow:
         if step == "picker":
             return pages.bank_picker(t, lang, url, session["id"], self.offered_banks(), session["search"])
         if step == "credentials":
-            return pages.credentials(t, lang, url, session["id"], self.connector, session["flow"] == "connect",
-                                     error, session["login"])
+            return pages.credentials(
+                t, lang, url, session["id"], self.connector, session["flow"] == "connect", error, session["login"]
+            )
         if step == "otp":
             return pages.otp(t, lang, url, session["id"], error)
         if step == "decoupled":
@@ -124,30 +137,40 @@ class Flow:
         if step == "another":
             return pages.another_bank(t, lang, url, session["id"])
         notice, session["notice"] = session["notice"], None
-        return pages.manage(t, lang, url, session["id"], self.managed_connections(), notice,
-                            bool(self.params.get("redirect_uri")))
+        return pages.manage(
+            t, lang, url, session["id"], self.managed_connections(), notice, bool(self.params.get("redirect_uri"))
+        )
 
     def offered_banks(self) -> list[connectors.Connector]:
         wanted = set(comma_list(self.params.get("connector_uuids"))) | set(comma_list(self.params.get("connector_ids")))
         capabilities = set(comma_list(self.params.get("connector_capabilities")) or ["bank"])
-        return [bank for bank in connectors.search(self.session["search"])
-                if capabilities <= set(bank.capabilities) and (not wanted or {bank.uuid, str(bank.id)} & wanted)]
+        return [
+            bank
+            for bank in connectors.search(self.session["search"])
+            if capabilities <= set(bank.capabilities) and (not wanted or {bank.uuid, str(bank.id)} & wanted)
+        ]
 
     def discovered_accounts(self) -> list:
-        return bank_data.discover_accounts(self.sandbox.config.seed, self.connector, self.session["login"],
-                                           DISCOVERED_ACCOUNTS)
+        return bank_data.discover_accounts(
+            self.sandbox.config.seed, self.connector, self.session["login"], DISCOVERED_ACCOUNTS
+        )
 
     def account_choices(self) -> list[tuple[int, object, bool]]:
         ibans = {iban.replace(" ", "").upper() for iban in comma_list(self.params.get("account_ibans"))}
         types = set(comma_list(self.params.get("account_types")))
-        return [(index, spec, (not ibans or (spec.iban or "") in ibans) and (not types or spec.type in types))
-                for index, spec in enumerate(self.discovered_accounts())]
+        return [
+            (index, spec, (not ibans or (spec.iban or "") in ibans) and (not types or spec.type in types))
+            for index, spec in enumerate(self.discovered_accounts())
+        ]
 
     def managed_connections(self) -> list[tuple[dict, str, list[dict]]]:
         store = self.sandbox.store
         only = self.session.get("connection_id")
-        return [(conn, connectors.find(conn["connector_uuid"]).name, store.connection_accounts(conn["id"]))
-                for conn in store.user_connections(self.session["id_user"]) if only in (None, conn["id"])]
+        return [
+            (conn, connectors.find(conn["connector_uuid"]).name, store.connection_accounts(conn["id"]))
+            for conn in store.user_connections(self.session["id_user"])
+            if only in (None, conn["id"])
+        ]
 
     # --- actions -----------------------------------------------------------------------------------------
     def handle(self, form) -> Response:
@@ -194,8 +217,9 @@ class Flow:
     def on_accounts(self, action, form):
         allowed = {index for index, _spec, is_allowed in self.account_choices() if is_allowed}
         chosen = {int(value) for value in form.getlist("account") if value.isdigit()} & allowed
-        conn = self.sandbox.engine.open_connection(self.session["id_user"], self.connector, self.session["login"],
-                                                   self.discovered_accounts(), chosen)
+        conn = self.sandbox.engine.open_connection(
+            self.session["id_user"], self.connector, self.session["login"], self.discovered_accounts(), chosen
+        )
         return self.connection_added(conn)
 
     def on_another(self, action, form):
@@ -207,7 +231,11 @@ class Flow:
     def on_manage(self, action, form):
         store, engine = self.sandbox.store, self.sandbox.engine
         if action == "close":
-            return self.back_to_client() if self.params.get("redirect_uri") else html(pages.closed(self.t, self.session["lang"]))
+            return (
+                self.back_to_client()
+                if self.params.get("redirect_uri")
+                else html(pages.closed(self.t, self.session["lang"]))
+            )
         conn = store.connections.get(int(form.get("connection", "0") or 0))
         if conn is None or conn["id_user"] != self.session["id_user"]:
             return None
@@ -236,8 +264,14 @@ class Flow:
         if self.session["flow"] != "connect":
             engine.set_state(self.connection, state, engine.state_message(state))
             return self.back_to_client()
-        conn = engine.open_connection(self.session["id_user"], self.connector, self.session["login"],
-                                      self.discovered_accounts(), set(), state=state)
+        conn = engine.open_connection(
+            self.session["id_user"],
+            self.connector,
+            self.session["login"],
+            self.discovered_accounts(),
+            set(),
+            state=state,
+        )
         return self.connection_added(conn)
 
     def connection_added(self, conn: dict):
@@ -256,8 +290,9 @@ def start(sandbox, request, flow: str, lang: str) -> Response:
         return html(pages.error_page(t, lang, t["unknown_client"]), 400)
     if (flow != "manage" or "redirect_uri" in params) and not valid_redirect_uri(params.get("redirect_uri")):
         return html(pages.error_page(t, lang, t["bad_redirect"]), 400)
-    session = sandbox.sessions.open(flow=flow, lang=lang, params=params, id_user=None, anonymous=False,
-                                    connection_id=None)
+    session = sandbox.sessions.open(
+        flow=flow, lang=lang, params=params, id_user=None, anonymous=False, connection_id=None
+    )
     flow_request = Flow(sandbox, request, session)
 
     def refuse(message_key: str) -> Response:
@@ -295,8 +330,11 @@ def start(sandbox, request, flow: str, lang: str) -> Response:
     else:
         session["connector"] = conn["connector_uuid"]
         session["login"] = conn["_login"]
-        if conn["state"] is None and not sandbox.config.reconnect_renews_consent and not flag(
-                request.args, "reset_credentials"):
+        if (
+            conn["state"] is None
+            and not sandbox.config.reconnect_renews_consent
+            and not flag(request.args, "reset_credentials")
+        ):
             # "The service will try to recover the connection and prompt the user only with outdated or transient
             # information" (webview, reconnect): nothing is outdated, so nothing is asked and the consent is not
             # renewed (refresh_auth is the documented early renewal). --reconnect-renews-consent plays the other side.
@@ -318,8 +356,11 @@ def webview(sandbox, request, flow: str, lang: str | None = None) -> Response:
     if lang is None and sandbox.config.webview_requires_language:
         # Powens documents the language segment as optional, but a live-tested client (pypowens 0.2.0)
         # met a CloudFront 503 without it: refused here too, unless the switch says otherwise.
-        return Response("503 Service Unavailable: the webview path names no language (/{lang}/{flow}).",
-                        status=503, mimetype="text/plain")
+        return Response(
+            "503 Service Unavailable: the webview path names no language (/{lang}/{flow}).",
+            status=503,
+            mimetype="text/plain",
+        )
     lang = pick_language(lang, request.headers.get("Accept-Language", ""))
     if request.method == "GET":
         return start(sandbox, request, flow, lang)

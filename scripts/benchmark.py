@@ -12,6 +12,7 @@ long-lived worker, on the banks the two first syncs filled (10,000 and 30,000 li
 the issue's 5,000 and 20,000: building 25,000 more lines would take a third of the 20 minutes,
 and a 3-fold span shows the same thing). The webhook deliveries go to a real Odoo HTTP server.
 """
+
 import argparse
 import datetime as dt
 import itertools
@@ -29,16 +30,16 @@ from unittest.mock import patch
 import requests
 
 from powens_sandbox.driver import TEST_BANK_NAME
-from powens_sandbox.launcher import free_port, start_sandbox
+from powens_sandbox.launcher import start_sandbox
 from scripts import bench_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STARTED_AT = float(os.environ.get("BENCH_STARTED_AT") or time.time())
-PROGRESS_EVERY = 30                 # seconds between two progress lines of a long step
-HISTORY_DAYS = 360                  # the sandbox movements are spread over the last year
-INCREMENTAL_REPEATS = 3             # syncs with nothing new per bank; the median is reported
+PROGRESS_EVERY = 30  # seconds between two progress lines of a long step
+HISTORY_DAYS = 360  # the sandbox movements are spread over the last year
+INCREMENTAL_REPEATS = 3  # syncs with nothing new per bank; the median is reported
 WEBHOOK_DELIVERIES = 20
-WEBHOOK_TRANSACTIONS = 1000         # per delivery, --quick or not: the size the target names
+WEBHOOK_TRANSACTIONS = 1000  # per delivery, --quick or not: the size the target names
 WEBHOOK_HTTP_PORTS = range(8279, 8379)
 SERVER_START_TIMEOUT = 180
 
@@ -173,12 +174,23 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
         journal = env["account.journal"].browse(powens_journal_id)
         currency = journal.currency_id or journal.company_id.currency_id
         transactions = journal._powens_client().iter_transactions(
-            journal.powens_account_id.powens_id, include_deleted=False)
-        movements = [map_transaction(item, account_currency=currency.name, precision=currency.decimal_places)
-                     for item in transactions]
-        values = [{"journal_id": target_journal_id, "date": movement.booking_date, "amount": float(movement.amount),
-                   "payment_ref": movement.label, "partner_name": movement.partner_name or False}
-                  for movement in movements if not movement.pending]
+            journal.powens_account_id.powens_id, include_deleted=False
+        )
+        movements = [
+            map_transaction(item, account_currency=currency.name, precision=currency.decimal_places)
+            for item in transactions
+        ]
+        values = [
+            {
+                "journal_id": target_journal_id,
+                "date": movement.booking_date,
+                "amount": float(movement.amount),
+                "payment_ref": movement.label,
+                "partner_name": movement.partner_name or False,
+            }
+            for movement in movements
+            if not movement.pending
+        ]
         if len(values) != expected:
             raise RuntimeError(f"{len(values)} booked movements at the sandbox, not {expected}")
         lines = env["account.bank.statement.line"].with_company(journal.company_id)
@@ -186,17 +198,26 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
         ticker = Ticker(len(values))
         started = time.perf_counter()
         for start in range(0, len(values), batch):
-            lines.create(values[start:start + batch])
+            lines.create(values[start : start + batch])
             env.cr.commit()
-            ticker.add(len(values[start:start + batch]))
+            ticker.add(len(values[start : start + batch]))
         seconds = time.perf_counter() - started
     return {"lines": len(values), "seconds": seconds}
 
 
 def run_in_own_process(args, step, *step_args):
     """Run ``step`` in a fresh Python process and return what it measured."""
-    command = [sys.executable, "-m", "scripts.benchmark", "--config", args.config, "--database", args.database,
-               step, *map(str, step_args)]
+    command = [
+        sys.executable,
+        "-m",
+        "scripts.benchmark",
+        "--config",
+        args.config,
+        "--database",
+        args.database,
+        step,
+        *map(str, step_args),
+    ]
     result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -206,12 +227,14 @@ def run_in_own_process(args, step, *step_args):
 
 def configure_company(env, sandbox):
     company = env.company
-    company.write({
-        "powens_domain": "sandbox",
-        "powens_client_id": sandbox.client_id,
-        "powens_client_secret": sandbox.client_secret,
-        "powens_webhook_secret": sandbox.webhook_secret,
-    })
+    company.write(
+        {
+            "powens_domain": "sandbox",
+            "powens_client_id": sandbox.client_id,
+            "powens_client_secret": sandbox.client_secret,
+            "powens_webhook_secret": sandbox.webhook_secret,
+        }
+    )
     company.write({"powens_api_url": sandbox.api_url, "powens_webview_url": sandbox.webview_url})
     return company
 
@@ -224,15 +247,20 @@ def connected_bank(env, sandbox, name, transactions):
     powens_user = company._powens_create_user(journal)  # the bank's own Powens user
     client = powens_user._powens_client()
     bank_uuid = client.list_connectors(search=TEST_BANK_NAME)[0]["uuid"]
-    created = sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
-        "connector_uuid": bank_uuid, "login": name, "password": "secret", "accounts": 1, "months": 0})
+    created = sandbox.control(
+        "POST",
+        f"/_sandbox/users/{powens_user.powens_id}/connections",
+        {"connector_uuid": bank_uuid, "login": name, "password": "secret", "accounts": 1, "months": 0},
+    )
     connection = env["powens.connection"]._sync_from_powens(
-        company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
+        company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user
+    )
     account = env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
     journal.powens_connection_id = connection
     journal._powens_link_account(account)
-    already = sum(1 for item in client.iter_transactions(account.powens_id, include_deleted=False)
-                  if not item["coming"])
+    already = sum(
+        1 for item in client.iter_transactions(account.powens_id, include_deleted=False) if not item["coming"]
+    )
     add_history(sandbox, account.powens_id, transactions - already)
     return journal
 
@@ -242,8 +270,11 @@ def add_history(sandbox, account_id, count):
     days = min(HISTORY_DAYS, count)
     for day in range(days):
         share = count // days + (day < count % days)
-        sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {
-            "count": share, "date": (today - dt.timedelta(days=day + 1)).isoformat(), "coming": False})
+        sandbox.control(
+            "POST",
+            f"/_sandbox/accounts/{account_id}/transactions",
+            {"count": share, "date": (today - dt.timedelta(days=day + 1)).isoformat(), "coming": False},
+        )
 
 
 def requests_to_powens(sandbox):
@@ -302,7 +333,7 @@ def one_day_of_scheduled_runs(registry, sandbox, journal_id, *, webhooks):
     for hour in range(1, 25):
         sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 3600})
         now = start + dt.timedelta(hours=hour)
-        with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *args: now):
+        with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *_args, now=now: now):
             for journal in env["account.journal"]._powens_cron_candidates().filtered(lambda j: j.id == journal_id):
                 checked_sync(journal, commit_page(env))
     return requests_to_powens(sandbox)
@@ -321,23 +352,37 @@ def webhook_acknowledgements(args, registry, sandbox, journal_id):
         journal = env["account.journal"].browse(journal_id)
         client = journal._powens_client()
         connection = client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
-        account = next(item for item in client.list_accounts(connection["id"])
-                       if item["id"] == journal.powens_account_id.powens_id)
-        pages = itertools.islice(client.iter_transaction_pages(
-            account["id"], include_deleted=False, limit=WEBHOOK_TRANSACTIONS), WEBHOOK_DELIVERIES + 1)
-        user = {"id": journal.powens_connection_id.user_id.powens_id, "signin": "2025-01-10 16:01:58",
-                "platform": "sharedAccess"}
+        account = next(
+            item for item in client.list_accounts(connection["id"]) if item["id"] == journal.powens_account_id.powens_id
+        )
+        pages = itertools.islice(
+            client.iter_transaction_pages(account["id"], include_deleted=False, limit=WEBHOOK_TRANSACTIONS),
+            WEBHOOK_DELIVERIES + 1,
+        )
+        user = {
+            "id": journal.powens_connection_id.user_id.powens_id,
+            "signin": "2025-01-10 16:01:58",
+            "platform": "sharedAccess",
+        }
         bodies = [
-            json.dumps({"id_webhook_data": 900_000 + number, "user": user,
-                        "connection": dict(connection, accounts=[dict(account, transactions=page)])}).encode()
+            json.dumps(
+                {
+                    "id_webhook_data": 900_000 + number,
+                    "user": user,
+                    "connection": dict(connection, accounts=[dict(account, transactions=page)]),
+                }
+            ).encode()
             for number, page in enumerate(pages)
         ]
     with OdooServer(args) as base_url:
         seconds, outcomes = [], []
         for number, body in enumerate(bodies):
-            date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            headers = {"Content-Type": "application/json", "BI-Signature-Date": date,
-                       "BI-Signature": sign_webhook(sandbox.webhook_secret, WEBHOOK_ROUTE, date, body)}
+            date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            headers = {
+                "Content-Type": "application/json",
+                "BI-Signature-Date": date,
+                "BI-Signature": sign_webhook(sandbox.webhook_secret, WEBHOOK_ROUTE, date, body),
+            }
             started = time.perf_counter()
             response = requests.post(base_url + WEBHOOK_ROUTE, data=body, headers=headers, timeout=120)
             elapsed = time.perf_counter() - started
@@ -360,9 +405,24 @@ class OdooServer:
         port = next(port for port in WEBHOOK_HTTP_PORTS if port_is_free(port))
         self.log = open(Path(self.args.output).with_name("bench-server.log"), "w", encoding="utf-8")
         self.process = subprocess.Popen(
-            [PROJECT_ROOT / "bin" / "odoo", "-c", self.args.config, "-d", self.args.database,
-             "--db-filter", f"^{self.args.database}$", "--http-port", str(port), "--max-cron-threads", "0",
-             "--log-level", "warn"], stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                PROJECT_ROOT / "bin" / "odoo",
+                "-c",
+                self.args.config,
+                "-d",
+                self.args.database,
+                "--db-filter",
+                f"^{self.args.database}$",
+                "--http-port",
+                str(port),
+                "--max-cron-threads",
+                "0",
+                "--log-level",
+                "warn",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -408,11 +468,14 @@ def benchmark(args):
             configure_company(env, sandbox)
             small_bank = connected_bank(env, sandbox, f"Bench {small}", small).id
             large_bank = connected_bank(env, sandbox, f"Bench {large}", large).id
-            webhook_bank = connected_bank(env, sandbox, "Bench webhooks",
-                                          WEBHOOK_TRANSACTIONS * (WEBHOOK_DELIVERIES + 1)).id
+            webhook_bank = connected_bank(
+                env, sandbox, "Bench webhooks", WEBHOOK_TRANSACTIONS * (WEBHOOK_DELIVERIES + 1)
+            ).id
             raw_bank = env["account.journal"].create({"name": "Bench raw create", "type": "bank"}).id
-        progress(f"Sandbox data ready: {small:,} and {large:,} movements to import, "
-                 f"{WEBHOOK_DELIVERIES + 1} × {WEBHOOK_TRANSACTIONS:,} for the webhooks")
+        progress(
+            f"Sandbox data ready: {small:,} and {large:,} movements to import, "
+            f"{WEBHOOK_DELIVERIES + 1} × {WEBHOOK_TRANSACTIONS:,} for the webhooks"
+        )
         requests_to_powens(sandbox)
 
         progress(f"Odoo's batched create of {small:,} lines on a bank of its own (own process)")
@@ -423,14 +486,18 @@ def benchmark(args):
         progress(f"First sync of the same {small:,} movements through the add-on (own process)")
         small_sync = run_in_own_process(args, "first-sync", small_bank, small)
         small_requests = requests_to_powens(sandbox)
-        progress(f"  {small_sync['lines']:,} lines in {small_sync['seconds']:.1f} s, "
-                 f"{small_requests} requests to Powens, peak +{bench_report.mib(small_sync['peak'])}")
+        progress(
+            f"  {small_sync['lines']:,} lines in {small_sync['seconds']:.1f} s, "
+            f"{small_requests} requests to Powens, peak +{bench_report.mib(small_sync['peak'])}"
+        )
 
         progress(f"First sync of {large:,} movements through the add-on (own process)")
         large_sync = run_in_own_process(args, "first-sync", large_bank, large)
         requests_to_powens(sandbox)
-        progress(f"  {large_sync['lines']:,} lines in {large_sync['seconds']:.1f} s, "
-                 f"peak +{bench_report.mib(large_sync['peak'])}")
+        progress(
+            f"  {large_sync['lines']:,} lines in {large_sync['seconds']:.1f} s, "
+            f"peak +{bench_report.mib(large_sync['peak'])}"
+        )
 
         # The next hourly run: it re-reads, once, what changed within the cursor's margin
         # before the first sync began (here the whole history, made just before).
@@ -439,22 +506,27 @@ def benchmark(args):
         for journal_id, lines in ((small_bank, small), (large_bank, large)):
             seconds, queries = timed_sync(registry, journal_id)
             margin_rereads.append((lines, seconds, queries))
-            progress(f"Next hourly sync, re-reading the cursor's margin once, bank of {lines:,} lines: "
-                     f"{seconds:.3f} s, {queries} queries")
+            progress(
+                f"Next hourly sync, re-reading the cursor's margin once, bank of {lines:,} lines: "
+                f"{seconds:.3f} s, {queries} queries"
+            )
         requests_to_powens(sandbox)
         steady, steady_requests = [], []
         for journal_id, lines in ((small_bank, small), (large_bank, large)):
             seconds, queries, calls = steady_sync_with_nothing_new(registry, sandbox, journal_id)
             steady.append((lines, seconds, queries))
             steady_requests.append(calls)
-            progress(f"Sync with nothing new, bank of {lines:,} lines: "
-                     f"{seconds:.3f} s, {queries} queries, {calls} requests")
+            progress(
+                f"Sync with nothing new, bank of {lines:,} lines: {seconds:.3f} s, {queries} queries, {calls} requests"
+            )
 
         daily = {}
         for webhooks in (True, False):
             daily[webhooks] = one_day_of_scheduled_runs(registry, sandbox, small_bank, webhooks=webhooks)
-            progress(f"A day of hourly scheduled runs, nothing new, {'with' if webhooks else 'without'} webhooks: "
-                     f"{daily[webhooks]} requests to Powens")
+            progress(
+                f"A day of hourly scheduled runs, nothing new, {'with' if webhooks else 'without'} webhooks: "
+                f"{daily[webhooks]} requests to Powens"
+            )
 
         progress(f"Webhook deliveries: starting Odoo's HTTP server, then {WEBHOOK_DELIVERIES} deliveries")
         seconds, outcomes = webhook_acknowledgements(args, registry, sandbox, webhook_bank)
@@ -471,12 +543,16 @@ def benchmark(args):
         + bench_report.memory_rows(small, small_sync["peak"], large, large_sync["peak"], small_sync["page_peak"])
         + bench_report.webhook_rows(seconds, WEBHOOK_TRANSACTIONS, outcomes)
     )
-    table = "\n".join([
-        f"Measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
-        f"{'`--quick` (n / 10)' if args.quick else 'full run'}, {time.time() - STARTED_AT:.0f} s in all.",
-        "",
-        bench_report.markdown_table(rows),
-    ])
+    table = "\n".join(
+        [
+            (
+                f"Measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
+                f"{'`--quick` (n / 10)' if args.quick else 'full run'}, {time.time() - STARTED_AT:.0f} s in all."
+            ),
+            "",
+            bench_report.markdown_table(rows),
+        ]
+    )
     Path(args.output).write_text(table + "\n", encoding="utf-8")
     print(table)
     return 0 if all(row.met is not False for row in rows) else 1
@@ -500,8 +576,16 @@ def main():
     if args.step == "first-sync":
         print(json.dumps(first_sync(open_registry(args.config, args.database), args.journal_id, args.expected)))
     elif args.step == "raw-create":
-        print(json.dumps(raw_create(open_registry(args.config, args.database),
-                                    args.powens_journal_id, args.target_journal_id, args.expected)))
+        print(
+            json.dumps(
+                raw_create(
+                    open_registry(args.config, args.database),
+                    args.powens_journal_id,
+                    args.target_journal_id,
+                    args.expected,
+                )
+            )
+        )
     else:
         return benchmark(args)
     return 0

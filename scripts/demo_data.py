@@ -13,6 +13,7 @@ Run once, when `make run` creates its database, after configure_sandbox.py, thro
 
 SANDBOX_URL names the sandbox `make run` serves. The logins are in DEMO_USERS and the README.
 """
+
 import os
 
 import requests
@@ -33,8 +34,11 @@ COMPANY = {
 }
 # login -> (name, e-mail, groups); the password is the login.
 DEMO_USERS = {
-    "comptable": ("Claire Dubois", "claire.dubois@cabinet-dubois.example.com",
-                  ["base.group_user", "account.group_account_user", "ingeneo_powens.group_accounting_setup"]),
+    "comptable": (
+        "Claire Dubois",
+        "claire.dubois@cabinet-dubois.example.com",
+        ["base.group_user", "account.group_account_user", "ingeneo_powens.group_accounting_setup"],
+    ),
     "gerant": ("Marc Martin", "marc.martin@boulangerie-martin.example.com", ["base.group_user"]),
 }
 CONNECTED_BANK = ("Crédit Agricole Île-de-France - compte courant", "Crédit Agricole Île-de-France")
@@ -69,12 +73,23 @@ def activate_french():
 def create_users(company):
     users = {}
     for login, (name, email, groups) in DEMO_USERS.items():
-        user = env["res.users"].with_context(no_reset_password=True).create({
-            "name": name, "login": login, "password": login, "email": email,
-            "lang": "fr_FR", "tz": "Europe/Paris",
-            "company_id": company.id, "company_ids": [Command.set(company.ids)],
-            "group_ids": [Command.set([env.ref(group).id for group in groups])],
-        })
+        user = (
+            env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": name,
+                    "login": login,
+                    "password": login,
+                    "email": email,
+                    "lang": "fr_FR",
+                    "tz": "Europe/Paris",
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "group_ids": [Command.set([env.ref(group).id for group in groups])],
+                }
+            )
+        )
         users[login] = user
     env.ref("base.user_admin").write({"lang": "fr_FR", "tz": "Europe/Paris"})
     return users
@@ -88,8 +103,7 @@ def remove_chart_banks(company):
 
 def add_bank(company, name):
     """As "+ Ajouter" of the referential does: a bank journal that needs nothing but its name."""
-    return env["account.journal"].with_company(company).create(
-        {"name": name, "type": "bank", "company_id": company.id})
+    return env["account.journal"].with_company(company).create({"name": name, "type": "bank", "company_id": company.id})
 
 
 def connect_with_history(journal, accountant, bank_name):
@@ -100,20 +114,38 @@ def connect_with_history(journal, accountant, bank_name):
     powens_user = company._powens_create_user(journal)  # the bank's own Powens user
     client = powens_user._powens_client()
     connector = client.list_connectors(search=bank_name)[0]
-    response = requests.post(f"{sandbox_url}/_sandbox/users/{powens_user.powens_id}/connections", json={
-        "connector_uuid": connector["uuid"], "login": "martin", "password": "demo",
-        "accounts": 1, "months": HISTORY_MONTHS}, timeout=30)
+    response = requests.post(
+        f"{sandbox_url}/_sandbox/users/{powens_user.powens_id}/connections",
+        json={
+            "connector_uuid": connector["uuid"],
+            "login": "martin",
+            "password": "demo",
+            "accounts": 1,
+            "months": HISTORY_MONTHS,
+        },
+        timeout=30,
+    )
     response.raise_for_status()
     powens_id = response.json()["id"]
     connection = env["powens.connection"]._sync_from_powens(
-        company, client.get_connection(powens_id, expand=("connector", "sources")), connected_by=accountant,
-        user=powens_user)
+        company,
+        client.get_connection(powens_id, expand=("connector", "sources")),
+        connected_by=accountant,
+        user=powens_user,
+    )
     env["powens.account"]._sync_from_powens(connection, client.list_accounts(powens_id))
     account = connection.account_ids[:1]
     consent_text = env["powens.consent"].with_context(lang="fr_FR")._text_for(company)
-    env["powens.consent"].create({
-        "company_id": company.id, "journal_id": journal.id, "user_id": accountant.id,
-        "consented_at": fields.Datetime.now(), "consent_text": consent_text, "connection_id": connection.id})
+    env["powens.consent"].create(
+        {
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "user_id": accountant.id,
+            "consented_at": fields.Datetime.now(),
+            "consent_text": consent_text,
+            "connection_id": connection.id,
+        }
+    )
     journal.bank_acc_number = account.iban
     journal.with_user(accountant).with_context(lang="fr_FR")._powens_link_account(account)
     journal._powens_claim()
@@ -129,5 +161,7 @@ connected = connect_with_history(add_bank(company, CONNECTED_BANK[0]), users["co
 add_bank(company, WAITING_BANK)
 env.cr.commit()
 lines = env["account.bank.statement.line"].search_count([("journal_id", "=", connected.id)])
-print(f"Demo company {company.name}: {connected.name} connected with {lines} movements, "
-      f"{WAITING_BANK} to connect; users {', '.join(DEMO_USERS)}")
+print(
+    f"Demo company {company.name}: {connected.name} connected with {lines} movements, "
+    f"{WAITING_BANK} to connect; users {', '.join(DEMO_USERS)}"
+)

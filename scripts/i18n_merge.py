@@ -1,6 +1,7 @@
 """`bin/workbench i18n`: clean the template Odoo exported, merge it into fr.po keeping every
 existing translation, and list the terms still to translate (written by hand in fr.po, in
 INGENEO's wording; the test suite fails while one is missing)."""
+
 import sys
 
 import polib

@@ -7,6 +7,7 @@ small PNGs (256 colours) into docs/img/.
 
     python scripts/screenshots.py --odoo URL --sandbox URL --out docs/img
 """
+
 import argparse
 import base64
 import io
@@ -35,14 +36,36 @@ class Browser:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        self.process = subprocess.Popen([
-            shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
-            "--hide-scrollbars", "--no-first-run", "--lang=fr-FR", f"--window-size={WIDTH},{HEIGHT}",
-            "--remote-allow-origins=*", "--disable-background-networking", "--disable-component-update",
-            f"--remote-debugging-port={port}", f"--user-data-dir={self.profile}", "about:blank",
-        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        page = self._until(lambda: next((target for target in requests.get(
-            f"http://127.0.0.1:{port}/json", timeout=2).json() if target["type"] == "page"), None))
+        self.process = subprocess.Popen(
+            [
+                shutil.which("chromium") or "chromium",
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--lang=fr-FR",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "--remote-allow-origins=*",
+                "--disable-background-networking",
+                "--disable-component-update",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        page = self._until(
+            lambda: next(
+                (
+                    target
+                    for target in requests.get(f"http://127.0.0.1:{port}/json", timeout=2).json()
+                    if target["type"] == "page"
+                ),
+                None,
+            )
+        )
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=TIMEOUT)
         self.ids = itertools.count(1)
         self.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
@@ -83,8 +106,10 @@ class Browser:
 
     def _find(self, selector, text=None):
         """JS yielding the first visible element matching ``selector`` (and holding ``text``)."""
-        return (f"[...document.querySelectorAll({json.dumps(selector)})].find(element => "
-                f"element.offsetParent !== null && element.textContent.includes({json.dumps(text or '')}))")
+        return (
+            f"[...document.querySelectorAll({json.dumps(selector)})].find(element => "
+            f"element.offsetParent !== null && element.textContent.includes({json.dumps(text or '')}))"
+        )
 
     def wait(self, selector, text=None):
         self._until(lambda: self.evaluate(f"!!({self._find(selector, text)})"), what=f"{selector} {text or ''}")
@@ -106,9 +131,12 @@ class Browser:
 
     def settle(self):
         """Let Odoo finish rendering (network idle, no spinner, animations done)."""
-        self._until(lambda: self.evaluate(
-            "!document.querySelector('.o_loading_indicator, .o_blockUI, .o-overlay-item .o_loading')"),
-            what="Odoo to finish loading")
+        self._until(
+            lambda: self.evaluate(
+                "!document.querySelector('.o_loading_indicator, .o_blockUI, .o-overlay-item .o_loading')"
+            ),
+            what="Odoo to finish loading",
+        )
         time.sleep(0.8)
 
     def shoot(self, path):
@@ -125,8 +153,11 @@ class Browser:
 
     def rpc(self, model, method, *args, **kwargs):
         """Call the ORM as the logged-in user, as the web client does."""
-        body = {"jsonrpc": "2.0", "method": "call",
-                "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs}}
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        }
         return self.evaluate(f"""fetch("/web/dataset/call_kw/{model}/{method}", {{
             method: "POST", headers: {{"Content-Type": "application/json"}}, body: {json.dumps(json.dumps(body))},
         }}).then(response => response.json()).then(answer => answer.result)""")
@@ -172,13 +203,17 @@ def through_the_webview(browser, bank, shots=None):
     browser.click("button[name=connector]", bank)
     browser.type("input[name=login]", "martin.boulangerie")
     browser.type("input[name=password]", "motdepasse")
-    browser.evaluate("document.querySelector('#accept_terms') && (document.querySelector('#accept_terms').checked = true)")
+    browser.evaluate(
+        "document.querySelector('#accept_terms') && (document.querySelector('#accept_terms').checked = true)"
+    )
     if "credentials" in shots:
         browser.shoot(shots["credentials"])
     browser.click("button[value=submit]")
     browser.wait("input[name=account]")
-    browser.evaluate("document.querySelectorAll('input[name=account]:not(:disabled)')"
-                     ".forEach((box, index) => { box.checked = index === 0; })")
+    browser.evaluate(
+        "document.querySelectorAll('input[name=account]:not(:disabled)')"
+        ".forEach((box, index) => { box.checked = index === 0; })"
+    )
     if "accounts" in shots:
         browser.shoot(shots["accounts"])
     browser.click("button[value=submit]")
@@ -195,8 +230,9 @@ def option_1(browser, odoo, out):
     browser.shoot(out / "02-ajouter-une-banque.png")
     browser.click(".modal-footer button[name=action_save]")
     browser.wait(".o_field_widget[name=bank_journal_ids] .o_data_row", "Crédit Mutuel - compte pro")
-    browser.click_in_row(".o_field_widget[name=bank_journal_ids] .o_data_row", "Crédit Mutuel - compte pro",
-                         "button.btn-link")
+    browser.click_in_row(
+        ".o_field_widget[name=bank_journal_ids] .o_data_row", "Crédit Mutuel - compte pro", "button.btn-link"
+    )
     browser.click(".o_form_view a.nav-link[name=powens]")
     browser.wait("button[name=action_powens_connect]")
     browser.shoot(out / "03-onglet-powens.png")
@@ -206,11 +242,15 @@ def option_1(browser, odoo, out):
     browser.shoot(out / "04-consentement.png")
     browser.click(".modal-footer button[name=action_continue]")
     browser.wait("input[name=search]")
-    through_the_webview(browser, "Crédit Mutuel", {
-        "picker": out / "05-powens-choix-de-la-banque.png",
-        "credentials": out / "06-powens-identifiants.png",
-        "accounts": out / "07-powens-comptes.png",
-    })
+    through_the_webview(
+        browser,
+        "Crédit Mutuel",
+        {
+            "picker": out / "05-powens-choix-de-la-banque.png",
+            "credentials": out / "06-powens-identifiants.png",
+            "accounts": out / "07-powens-comptes.png",
+        },
+    )
     browser.click(".o_form_view a.nav-link[name=powens]")
     browser.click("button[name=action_powens_choose_account]")
     browser.click(".modal .o_field_widget[name=account_id] .o_radio_input")
@@ -258,12 +298,15 @@ def action_required(browser, odoo, sandbox, out):
     """The demo's connected bank, when its bank asks for a strong authentication again and the
     scheduled retrieval finds out."""
     browser.log_in(odoo, "admin")
-    journal = browser.rpc("account.journal", "search_read", [["name", "ilike", "Crédit Agricole"]],
-                          fields=["powens_connection_id"])[0]
+    journal = browser.rpc(
+        "account.journal", "search_read", [["name", "ilike", "Crédit Agricole"]], fields=["powens_connection_id"]
+    )[0]
     connection = browser.rpc("powens.connection", "read", [journal["powens_connection_id"][0]], fields=["powens_id"])[0]
-    requests.post(f"{sandbox}/_sandbox/connections/{connection['powens_id']}/state", json={
-        "state": "SCARequired", "error_message": "Votre banque demande une nouvelle authentification forte."},
-        timeout=30).raise_for_status()
+    requests.post(
+        f"{sandbox}/_sandbox/connections/{connection['powens_id']}/state",
+        json={"state": "SCARequired", "error_message": "Votre banque demande une nouvelle authentification forte."},
+        timeout=30,
+    ).raise_for_status()
     cron = browser.rpc("ir.cron", "search", [["code", "ilike", "_cron_powens_sync"]])
     browser.rpc("ir.cron", "method_direct_trigger", cron)
 

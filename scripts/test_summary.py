@@ -1,5 +1,6 @@
 """The closing line of `make test`: the totals of the pytest runs, read from their JUnit
 reports. A skipped test counts as failed: a skipped tour tested nothing."""
+
 import os
 import sys
 import xml.etree.ElementTree as ET

@@ -3,6 +3,7 @@
 `sandbox_server` (session) starts `python -m powens_sandbox` on a free port; `sandbox` is the same server after
 POST /_sandbox/reset, so every test starts from an empty domain with the clock back to real time.
 """
+
 import sys
 from pathlib import Path
 
@@ -29,8 +30,6 @@ def sandbox(sandbox_server):
     return sandbox_server
 
 
-
-
 def connector_uuid(handle: SandboxProcess, name: str) -> str:
     connectors = requests.get(handle.api_url + "/connectors", timeout=10).json()["connectors"]
     return next(item["uuid"] for item in connectors if item["name"] == name)
@@ -46,6 +45,8 @@ def sandbox_user(sandbox):
 @pytest.fixture
 def sandbox_connection(sandbox, sandbox_user):
     """A healthy connection on the simulator's test bank with two enabled accounts and synced history."""
-    return sandbox.control("POST", f"/_sandbox/users/{sandbox_user['id_user']}/connections",
-                           {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "login": "alice",
-                            "password": "secret"})
+    return sandbox.control(
+        "POST",
+        f"/_sandbox/users/{sandbox_user['id_user']}/connections",
+        {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "login": "alice", "password": "secret"},
+    )

@@ -1,6 +1,7 @@
 """Odoo's own runner (`bin/odoo --test-tags /ingeneo_powens`) runs only the test modules that
 the add-on's `tests/__init__.py` imports, whereas pytest-odoo collects every file: a module
 left out would pass `make test` and never run in Odoo's runner."""
+
 import ast
 from pathlib import Path
 

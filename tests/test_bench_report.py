@@ -1,10 +1,19 @@
 """The verdicts of `make bench`: a table that says "met" when a target is missed would be worse
 than no benchmark at all."""
+
 import pytest
 
 from scripts.bench_report import (
-    Row, daily_request_rows, incremental_rows, markdown_table, max_requests, memory_rows, percentile, request_rows,
-    throughput_rows, webhook_rows,
+    Row,
+    daily_request_rows,
+    incremental_rows,
+    markdown_table,
+    max_requests,
+    memory_rows,
+    percentile,
+    request_rows,
+    throughput_rows,
+    webhook_rows,
 )
 
 MIB = 2**20

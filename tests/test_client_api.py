@@ -1,8 +1,8 @@
 """Every Powens endpoint of the client, against the sandbox over real HTTP."""
+
 import datetime
 
 import pytest
-
 from powens import errors
 from powens.client import PowensClient
 from powens.values import parse_datetime
@@ -11,8 +11,9 @@ from powens.values import parse_datetime
 @pytest.fixture
 def app_client(sandbox):
     """A client holding the application credentials but no user token."""
-    return PowensClient(sandbox.api_url, client_id=sandbox.client_id,
-                        client_secret=sandbox.client_secret, sleep=lambda seconds: None)
+    return PowensClient(
+        sandbox.api_url, client_id=sandbox.client_id, client_secret=sandbox.client_secret, sleep=lambda seconds: None
+    )
 
 
 @pytest.fixture
@@ -26,9 +27,17 @@ def create_connection(sandbox, user_client, *, accounts=2, months=1):
     sandbox control API, the same machinery as the webview; return it with its accounts."""
     user_id = user_client.get_me()['id']
     connector = user_client.list_connectors()[0]
-    return sandbox.control('POST', f'/_sandbox/users/{user_id}/connections', json={
-        'connector_uuid': connector['uuid'], 'login': 'alice', 'password': 'secret-pw',
-        'accounts': accounts, 'months': months})
+    return sandbox.control(
+        'POST',
+        f'/_sandbox/users/{user_id}/connections',
+        json={
+            'connector_uuid': connector['uuid'],
+            'login': 'alice',
+            'password': 'secret-pw',
+            'accounts': accounts,
+            'months': months,
+        },
+    )
 
 
 @pytest.fixture
@@ -61,8 +70,7 @@ def test_wrong_client_secret_is_refused(sandbox):
     assert 400 <= caught.value.http_status < 500
 
 
-@pytest.mark.parametrize('code_type, access', [('singleAccess', 'single'),
-                                               ('requestAccess', 'standard')])
+@pytest.mark.parametrize('code_type, access', [('singleAccess', 'single'), ('requestAccess', 'standard')])
 def test_temporary_code(user_client, code_type, access):
     code = user_client.get_temporary_code(code_type)
     assert code['code'] and code['type'] == 'temporary' and code['access'] == access
@@ -98,10 +106,13 @@ def test_list_connectors_without_token(sandbox):
     connectors = PowensClient(sandbox.api_url).list_connectors()
     assert connectors and all(connector['uuid'] for connector in connectors)
     name = connectors[0]['name']
-    assert name in [c['name'] for c in PowensClient(sandbox.api_url).list_connectors(
-        search=name.upper(), capabilities=['bank'])]
+    assert name in [
+        c['name'] for c in PowensClient(sandbox.api_url).list_connectors(search=name.upper(), capabilities=['bank'])
+    ]
     assert PowensClient(sandbox.api_url).list_connectors(search='no such bank at all') == []
-    assert 'Société Générale' in [item['name'] for item in PowensClient(sandbox.api_url).list_connectors(search='societe generale')]
+    assert 'Société Générale' in [
+        item['name'] for item in PowensClient(sandbox.api_url).list_connectors(search='societe generale')
+    ]
 
 
 def test_connections_list_and_get(user_client, connection):
@@ -123,8 +134,9 @@ def test_sync_connection_is_a_put_without_psu(sandbox, user_client, connection):
 
 
 def test_resume_a_decoupled_connection(sandbox, user_client, connection):
-    sandbox.control('POST', f'/_sandbox/connections/{connection["id"]}/state',
-                    json={'state': 'decoupled', 'error_message': None})
+    sandbox.control(
+        'POST', f'/_sandbox/connections/{connection["id"]}/state', json={'state': 'decoupled', 'error_message': None}
+    )
     assert user_client.get_connection(connection['id'])['state'] == 'decoupled'
     resumed = user_client.resume_connection(connection['id'])
     assert resumed['state'] in (None, 'validating')
@@ -149,8 +161,7 @@ def test_accounts_list_get_and_enable(user_client, connection):
     account = accounts[0]
     user_client.update_account(account['id'], disabled=True)
     assert user_client.get_account(account['id'])['disabled']
-    assert account['id'] not in {a['id'] for a in user_client.list_accounts(
-        include_disabled=False)}
+    assert account['id'] not in {a['id'] for a in user_client.list_accounts(include_disabled=False)}
     enabled = user_client.enable_account(account['id'])
     assert enabled['disabled'] is None
 
@@ -163,8 +174,7 @@ def test_transactions_of_an_account_with_deleted_ones(sandbox, user_client, conn
     sandbox.control('POST', f'/_sandbox/transactions/{rows[0]["id"]}/delete')
     with_deleted = {row['id']: row for row in user_client.iter_transactions(account_id)}
     assert with_deleted[rows[0]['id']]['deleted']
-    without = [row['id'] for row in user_client.iter_transactions(account_id,
-                                                                   include_deleted=False)]
+    without = [row['id'] for row in user_client.iter_transactions(account_id, include_deleted=False)]
     assert rows[0]['id'] not in without and len(without) == len(rows) - 1
 
 
@@ -173,18 +183,17 @@ def test_transactions_since_a_cursor(sandbox, user_client, connection):
     rows = list(user_client.iter_transactions())
     cursor = max(parse_datetime(row['last_update']) for row in rows)
     sandbox.control('POST', '/_sandbox/clock', json={'advance_seconds': 60})
-    added = sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions',
-                            json={'count': 3})['ids']
+    added = sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions', json={'count': 3})['ids']
     fresh = list(user_client.iter_transactions(last_update=cursor))
     assert sorted(row['id'] for row in fresh) == sorted(added)
 
 
 def test_transactions_between_dates(user_client, connection):
     today = datetime.date.today()
-    rows = list(user_client.iter_transactions(min_date=today - datetime.timedelta(days=10),
-                                              max_date=today, date_filter='date'))
-    assert all(today - datetime.timedelta(days=10) <= datetime.date.fromisoformat(row['date'])
-               <= today for row in rows)
+    rows = list(
+        user_client.iter_transactions(min_date=today - datetime.timedelta(days=10), max_date=today, date_filter='date')
+    )
+    assert all(today - datetime.timedelta(days=10) <= datetime.date.fromisoformat(row['date']) <= today for row in rows)
 
 
 def test_transactions_without_enabled_account(user_client, connection):

@@ -1,8 +1,8 @@
 """Issue 14: a forced sync is never resent by the client, and a revoked token is renewed
 through /auth/renew before anything is reported. Real HTTP against the sandbox."""
+
 import pytest
 import requests
-
 from powens import errors
 from powens.client import PowensClient
 from test_client_api import create_connection
@@ -27,25 +27,38 @@ def renewed_tokens():
 @pytest.fixture
 def client(sandbox, user, waits, renewed_tokens):
     """A client of the user that knows how to renew its token (as the add-on's is)."""
-    return PowensClient(sandbox.api_url, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                        token=user['auth_token'], timeout=FAST_TIMEOUT, sync_timeout=FAST_TIMEOUT, sleep=waits.append,
-                        max_retries=3,
-                        backoff=0.25, user_id=user['id_user'], on_token_renewed=renewed_tokens.append)
+    return PowensClient(
+        sandbox.api_url,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+        token=user['auth_token'],
+        timeout=FAST_TIMEOUT,
+        sync_timeout=FAST_TIMEOUT,
+        sleep=waits.append,
+        max_retries=3,
+        backoff=0.25,
+        user_id=user['id_user'],
+        on_token_renewed=renewed_tokens.append,
+    )
 
 
 def revoke(sandbox, token):
     """The token stops working at Powens, as a revoked or expired one does."""
-    response = requests.delete(sandbox.api_url + '/auth/token', headers={'Authorization': f'Bearer {token}'},
-                               timeout=10)
+    response = requests.delete(
+        sandbox.api_url + '/auth/token', headers={'Authorization': f'Bearer {token}'}, timeout=10
+    )
     assert response.status_code == 204
 
 
-@pytest.mark.parametrize('kind, error_class', [
-    ('500', errors.PowensServerError),
-    ('503', errors.PowensServerError),
-    ('timeout', errors.PowensTimeout),
-    ('malformed', errors.PowensBadResponse),
-])
+@pytest.mark.parametrize(
+    'kind, error_class',
+    [
+        ('500', errors.PowensServerError),
+        ('503', errors.PowensServerError),
+        ('timeout', errors.PowensTimeout),
+        ('malformed', errors.PowensBadResponse),
+    ],
+)
 def test_forced_sync_is_reported_never_resent(sandbox, client, waits, kind, error_class):
     """Each PUT is one more access to the bank: a failure that may have reached Powens is
     reported as it is (the connection is read again at the next retrieval)."""
@@ -70,7 +83,10 @@ def test_revoked_token_is_renewed_once_and_the_call_goes_through(sandbox, client
     sandbox.control('DELETE', '/_sandbox/calls')
     assert client.get_me()['id'] == user['id_user']
     assert [(call['method'], call['path'], call['status']) for call in sandbox.control('GET', '/_sandbox/calls')] == [
-        ('GET', '/2.0/users/me', 401), ('POST', '/2.0/auth/renew', 200), ('GET', '/2.0/users/me', 200)]
+        ('GET', '/2.0/users/me', 401),
+        ('POST', '/2.0/auth/renew', 200),
+        ('GET', '/2.0/users/me', 200),
+    ]
     assert len(renewed_tokens) == 1 and renewed_tokens[0] != user['auth_token']
     assert client.token == renewed_tokens[0]
     client.get_me()
@@ -78,9 +94,15 @@ def test_revoked_token_is_renewed_once_and_the_call_goes_through(sandbox, client
 
 
 def test_renewal_refused_reports_the_401(sandbox, user, renewed_tokens):
-    client = PowensClient(sandbox.api_url, client_id=sandbox.client_id, client_secret='not-the-secret',
-                          token=user['auth_token'], sleep=lambda seconds: None, user_id=user['id_user'],
-                          on_token_renewed=renewed_tokens.append)
+    client = PowensClient(
+        sandbox.api_url,
+        client_id=sandbox.client_id,
+        client_secret='not-the-secret',
+        token=user['auth_token'],
+        sleep=lambda seconds: None,
+        user_id=user['id_user'],
+        on_token_renewed=renewed_tokens.append,
+    )
     revoke(sandbox, user['auth_token'])
     with pytest.raises(errors.PowensAuthError) as caught:
         client.get_me()
@@ -90,8 +112,13 @@ def test_renewal_refused_reports_the_401(sandbox, user, renewed_tokens):
 
 
 def test_a_client_that_cannot_renew_reports_the_401_at_once(sandbox, user):
-    client = PowensClient(sandbox.api_url, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                          token=user['auth_token'], sleep=lambda seconds: None)
+    client = PowensClient(
+        sandbox.api_url,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+        token=user['auth_token'],
+        sleep=lambda seconds: None,
+    )
     revoke(sandbox, user['auth_token'])
     with pytest.raises(errors.PowensAuthError):
         client.get_me()

@@ -1,6 +1,6 @@
 """Retries and typed errors on every fault kind the sandbox injects, over real HTTP."""
-import pytest
 
+import pytest
 from powens import errors
 from powens.client import PowensClient
 from test_client_api import create_connection
@@ -17,20 +17,27 @@ def waits():
 @pytest.fixture
 def client(sandbox, waits):
     token = sandbox.control('POST', '/_sandbox/users')['auth_token']
-    return PowensClient(sandbox.api_url, client_id=sandbox.client_id,
-                        client_secret=sandbox.client_secret, token=token, timeout=FAST_TIMEOUT,
-                        sleep=waits.append, max_retries=3, backoff=0.25)
+    return PowensClient(
+        sandbox.api_url,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+        token=token,
+        timeout=FAST_TIMEOUT,
+        sleep=waits.append,
+        max_retries=3,
+        backoff=0.25,
+    )
 
 
 def inject(sandbox, kind, count=1, path=None, **extra):
-    sandbox.control('POST', '/_sandbox/faults', json=dict(
-        {'kind': kind, 'count': count, 'timeout_seconds': 2}, path=path, **extra))
+    sandbox.control(
+        'POST', '/_sandbox/faults', json=dict({'kind': kind, 'count': count, 'timeout_seconds': 2}, path=path, **extra)
+    )
     sandbox.control('DELETE', '/_sandbox/calls')
 
 
 def calls_to(sandbox, fragment):
-    return [call for call in sandbox.control('GET', '/_sandbox/calls')
-            if fragment in call['path']]
+    return [call for call in sandbox.control('GET', '/_sandbox/calls') if fragment in call['path']]
 
 
 @pytest.mark.parametrize('kind', ['500', '503', 'timeout', 'malformed', 'drop'])
@@ -41,13 +48,16 @@ def test_transient_fault_is_retried_then_succeeds(sandbox, client, waits, kind):
     assert sandbox.control('GET', '/_sandbox/faults') == []
 
 
-@pytest.mark.parametrize('kind, error_class', [
-    ('500', errors.PowensServerError),
-    ('503', errors.PowensServerError),
-    ('timeout', errors.PowensTimeout),
-    ('malformed', errors.PowensBadResponse),
-    ('drop', errors.PowensConnectionError),
-])
+@pytest.mark.parametrize(
+    'kind, error_class',
+    [
+        ('500', errors.PowensServerError),
+        ('503', errors.PowensServerError),
+        ('timeout', errors.PowensTimeout),
+        ('malformed', errors.PowensBadResponse),
+        ('drop', errors.PowensConnectionError),
+    ],
+)
 def test_retries_are_bounded_then_typed_error(sandbox, client, waits, kind, error_class):
     inject(sandbox, kind, count=10, path='/users/me')
     with pytest.raises(error_class) as caught:
@@ -80,12 +90,15 @@ def test_429_on_a_post_is_retried(sandbox, client, waits):
     assert waits == [1.0]
 
 
-@pytest.mark.parametrize('kind, error_class', [
-    ('500', errors.PowensServerError),
-    ('drop', errors.PowensConnectionError),
-    ('timeout', errors.PowensTimeout),
-    ('malformed', errors.PowensBadResponse),
-])
+@pytest.mark.parametrize(
+    'kind, error_class',
+    [
+        ('500', errors.PowensServerError),
+        ('drop', errors.PowensConnectionError),
+        ('timeout', errors.PowensTimeout),
+        ('malformed', errors.PowensBadResponse),
+    ],
+)
 def test_user_creation_is_never_resent_once_sent(sandbox, client, waits, kind, error_class):
     """A second auth/init would create a second Powens user."""
     inject(sandbox, kind, count=1, path='/auth/init')
@@ -113,15 +126,12 @@ def test_paging_survives_a_fault_between_pages(sandbox, client, waits):
 def test_sync_calls_get_the_long_read_timeout(sandbox, waits):
     """A sync may keep Powens busy with the bank for minutes: it must not time out like a read."""
     token = sandbox.control('POST', '/_sandbox/users')['auth_token']
-    client = PowensClient(sandbox.api_url, token=token, timeout=FAST_TIMEOUT,
-                          sync_timeout=5, sleep=waits.append)
+    client = PowensClient(sandbox.api_url, token=token, timeout=FAST_TIMEOUT, sync_timeout=5, sleep=waits.append)
     connection = create_connection(sandbox, client, accounts=1)
     path = f'/connections/{connection["id"]}'
-    sandbox.control('POST', '/_sandbox/faults',
-                    json={'kind': 'timeout', 'path': path, 'timeout_seconds': 1})
+    sandbox.control('POST', '/_sandbox/faults', json={'kind': 'timeout', 'path': path, 'timeout_seconds': 1})
     assert client.sync_connection(connection['id'])['id'] == connection['id']
     assert waits == []
-    sandbox.control('POST', '/_sandbox/faults',
-                    json={'kind': 'timeout', 'path': path, 'timeout_seconds': 1})
+    sandbox.control('POST', '/_sandbox/faults', json={'kind': 'timeout', 'path': path, 'timeout_seconds': 1})
     assert client.get_connection(connection['id'])['id'] == connection['id']
     assert waits == [1.0]

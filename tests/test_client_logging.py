@@ -1,8 +1,8 @@
 """What the client logs while talking to the sandbox: useful, and never a secret."""
+
 import logging
 
 import pytest
-
 from powens.client import PowensClient
 from test_client_api import create_connection
 
@@ -11,8 +11,9 @@ LOGGER = 'powens.client'
 
 @pytest.fixture
 def client(sandbox):
-    return PowensClient(sandbox.api_url, client_id=sandbox.client_id,
-                        client_secret=sandbox.client_secret, sleep=lambda seconds: None)
+    return PowensClient(
+        sandbox.api_url, client_id=sandbox.client_id, client_secret=sandbox.client_secret, sleep=lambda seconds: None
+    )
 
 
 def test_debug_logs_mask_every_secret(sandbox, client, caplog):
@@ -37,8 +38,7 @@ def test_info_logs_carry_no_bank_payload(sandbox, client, caplog):
     with caplog.at_level(logging.INFO, logger=LOGGER):
         rows = list(user.iter_transactions())
     assert rows
-    assert not any(row['original_wording'] in caplog.text for row in rows if
-                   row.get('original_wording'))
+    assert not any(row['original_wording'] in caplog.text for row in rows if row.get('original_wording'))
 
 
 def test_retry_warning_names_the_call_not_the_token(sandbox, caplog):

@@ -1,16 +1,23 @@
 """Masking of secrets in every shape a log line can take."""
+
 import json
 import logging
 
 import pytest
-
 from powens.masking import SecretMaskingFilter, is_sensitive_key, mask
 
 SECRETS = {
-    'auth_token': 'tok-AUTH-1', 'access_token': 'tok-ACCESS-2', 'token': 'tok-PLAIN-3',
-    'code': 'tmp-CODE-4', 'client_secret': 'sec-CLIENT-5', 'secret': 'sec-PLAIN-6',
-    'password': 'pw-7', 'Authorization': 'Bearer tok-HEADER-8', 'BI-Signature': 'sig-9==',
-    'webhook_secret': 'sec-WEBHOOK-10', 'secret_key': 'sec-KEY-11',
+    'auth_token': 'tok-AUTH-1',
+    'access_token': 'tok-ACCESS-2',
+    'token': 'tok-PLAIN-3',
+    'code': 'tmp-CODE-4',
+    'client_secret': 'sec-CLIENT-5',
+    'secret': 'sec-PLAIN-6',
+    'password': 'pw-7',
+    'Authorization': 'Bearer tok-HEADER-8',
+    'BI-Signature': 'sig-9==',
+    'webhook_secret': 'sec-WEBHOOK-10',
+    'secret_key': 'sec-KEY-11',
 }
 
 
@@ -39,15 +46,16 @@ def test_mask_json_text_and_python_repr():
 
 
 def test_mask_urls_and_query_strings():
-    text = mask('https://erp.example/cb?connection_id=4&code=tmp-CODE-4&state=s '
-                'grant=x&client_secret=sec-CLIENT-5&password=pw-7&auth_token=tok-AUTH-1')
+    text = mask(
+        'https://erp.example/cb?connection_id=4&code=tmp-CODE-4&state=s '
+        'grant=x&client_secret=sec-CLIENT-5&password=pw-7&auth_token=tok-AUTH-1'
+    )
     assert_no_secret(text)
     assert 'connection_id=4' in text and 'state=s' in text
 
 
 def test_mask_header_lines_and_bearer():
-    text = mask('Authorization: Bearer tok-HEADER-8\nBI-Signature: sig-9==\n'
-                'sent Bearer tok-PLAIN-3 to Powens')
+    text = mask('Authorization: Bearer tok-HEADER-8\nBI-Signature: sig-9==\nsent Bearer tok-PLAIN-3 to Powens')
     assert_no_secret(text)
     assert text.count('***') == 3
 
@@ -58,10 +66,13 @@ def test_mask_keeps_harmless_values():
     assert mask(b'code=tmp-CODE-4') == 'code=***'
 
 
-@pytest.mark.parametrize('args', [
-    ({'client_secret': 'sec-CLIENT-5'},),
-    ('code=tmp-CODE-4&x=1',),
-])
+@pytest.mark.parametrize(
+    'args',
+    [
+        ({'client_secret': 'sec-CLIENT-5'},),
+        ('code=tmp-CODE-4&x=1',),
+    ],
+)
 def test_filter_masks_record_arguments(args, caplog):
     logger = logging.getLogger('test_client_masking.filter')
     logger.addFilter(SecretMaskingFilter())

@@ -1,10 +1,10 @@
 """Transaction paging over 10,000 rows: one call per page, each row once, flat memory."""
+
 import datetime
 import gc
 import tracemalloc
 
 import pytest
-
 from powens.client import PowensClient
 from powens.values import parse_datetime
 from test_client_api import create_connection
@@ -15,20 +15,17 @@ ROWS = 10_000
 @pytest.fixture
 def big_account(sandbox):
     """An account holding exactly 10,000 transactions, and a client for its user."""
-    client = PowensClient(sandbox.api_url,
-                          token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
+    client = PowensClient(sandbox.api_url, token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
     connection = create_connection(sandbox, client, accounts=1, months=0)
     account_id = connection['accounts'][0]['id']
     existing = sum(1 for _ in client.iter_transactions(account_id))
-    sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions',
-                    json={'count': ROWS - existing})
+    sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions', json={'count': ROWS - existing})
     sandbox.control('DELETE', '/_sandbox/calls')
     return client, account_id
 
 
 def transaction_calls(sandbox):
-    return [call for call in sandbox.control('GET', '/_sandbox/calls')
-            if call['path'].endswith('/transactions')]
+    return [call for call in sandbox.control('GET', '/_sandbox/calls') if call['path'].endswith('/transactions')]
 
 
 def test_ten_thousand_rows_in_ten_calls(sandbox, big_account):
@@ -73,8 +70,7 @@ def test_memory_stays_flat_while_iterating(big_account):
 def test_each_page_tells_when_powens_served_it(sandbox):
     """The served time comes from Powens' Date header (its clock, not ours): the next
     incremental pull starts from there. An empty listing still yields one page to tell it."""
-    client = PowensClient(sandbox.api_url,
-                          token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
+    client = PowensClient(sandbox.api_url, token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
     connection = create_connection(sandbox, client, accounts=1, months=0)
     account_id = connection['accounts'][0]['id']
     sandbox.control('POST', '/_sandbox/clock', json={'advance_seconds': 3 * 86400})

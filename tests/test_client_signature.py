@@ -1,11 +1,11 @@
 """Webhook authentication (§7.4): HMAC signature with a date window, failing closed."""
+
 import base64
 import datetime
 import hashlib
 import hmac
 
 import pytest
-
 from powens.errors import WebhookSignatureError
 from powens.signature import (
     sign_webhook,
@@ -17,21 +17,28 @@ from powens.signature import (
 SECRET = 'whsec-test-secret'
 PATH = '/powens/webhook/connection_synced'
 DATE = '2022-06-27T11:08:52.577831Z'
-SIGNED_AT = datetime.datetime(2022, 6, 27, 11, 8, 52, 577831, tzinfo=datetime.timezone.utc)
+SIGNED_AT = datetime.datetime(2022, 6, 27, 11, 8, 52, 577831, tzinfo=datetime.UTC)
 BODY = b'{"id_webhook_data": 1, "connection": {"id": 4521}}'
 
 
 def verify(**overrides):
     arguments = {
-        'secret': SECRET, 'path': PATH, 'date_header': DATE,
-        'signature_header': sign_webhook(SECRET, PATH, DATE, BODY), 'raw_body': BODY,
+        'secret': SECRET,
+        'path': PATH,
+        'date_header': DATE,
+        'signature_header': sign_webhook(SECRET, PATH, DATE, BODY),
+        'raw_body': BODY,
         'now': SIGNED_AT + datetime.timedelta(seconds=3),
     }
     arguments.update(overrides)
-    return verify_webhook_signature(arguments.pop('secret'), arguments.pop('path'),
-                                    arguments.pop('date_header'),
-                                    arguments.pop('signature_header'), arguments.pop('raw_body'),
-                                    **arguments)
+    return verify_webhook_signature(
+        arguments.pop('secret'),
+        arguments.pop('path'),
+        arguments.pop('date_header'),
+        arguments.pop('signature_header'),
+        arguments.pop('raw_body'),
+        **arguments,
+    )
 
 
 def test_signature_matches_the_documented_construction():
@@ -50,12 +57,15 @@ def test_good_signature_with_naive_now_taken_as_utc():
     assert verify(now=SIGNED_AT.replace(tzinfo=None)) == SIGNED_AT
 
 
-@pytest.mark.parametrize('tampered', [
-    {'raw_body': BODY.replace(b'4521', b'4522')},
-    {'path': '/powens/webhook/other'},
-    {'secret': 'another-secret'},
-    {'signature_header': sign_webhook(SECRET, PATH, DATE, BODY + b' ')},
-])
+@pytest.mark.parametrize(
+    'tampered',
+    [
+        {'raw_body': BODY.replace(b'4521', b'4522')},
+        {'path': '/powens/webhook/other'},
+        {'secret': 'another-secret'},
+        {'signature_header': sign_webhook(SECRET, PATH, DATE, BODY + b' ')},
+    ],
+)
 def test_tampered_delivery_is_refused(tampered):
     with pytest.raises(WebhookSignatureError, match='mismatch'):
         verify(**tampered)
@@ -64,8 +74,7 @@ def test_tampered_delivery_is_refused(tampered):
 def test_signature_of_another_date_is_refused():
     other_date = '2022-06-27T11:08:53Z'
     with pytest.raises(WebhookSignatureError, match='mismatch'):
-        verify(date_header=other_date, now=SIGNED_AT,
-               signature_header=sign_webhook(SECRET, PATH, DATE, BODY))
+        verify(date_header=other_date, now=SIGNED_AT, signature_header=sign_webhook(SECRET, PATH, DATE, BODY))
 
 
 @pytest.mark.parametrize('offset_minutes', [-6, 6, -600, 600])
@@ -75,19 +84,21 @@ def test_date_outside_tolerance_is_refused_both_ways(offset_minutes):
 
 
 def test_date_inside_a_custom_tolerance_is_accepted():
-    assert verify(now=SIGNED_AT + datetime.timedelta(minutes=9),
-                  tolerance=datetime.timedelta(minutes=10)) == SIGNED_AT
+    assert verify(now=SIGNED_AT + datetime.timedelta(minutes=9), tolerance=datetime.timedelta(minutes=10)) == SIGNED_AT
 
 
-@pytest.mark.parametrize('missing, reason', [
-    ({'secret': None}, 'no webhook secret'),
-    ({'secret': ''}, 'no webhook secret'),
-    ({'date_header': None}, 'missing BI-Signature-Date'),
-    ({'date_header': ''}, 'missing BI-Signature-Date'),
-    ({'signature_header': None}, 'missing BI-Signature header'),
-    ({'raw_body': None}, 'raw request body'),
-    ({'raw_body': BODY.decode()}, 'raw request body'),
-])
+@pytest.mark.parametrize(
+    'missing, reason',
+    [
+        ({'secret': None}, 'no webhook secret'),
+        ({'secret': ''}, 'no webhook secret'),
+        ({'date_header': None}, 'missing BI-Signature-Date'),
+        ({'date_header': ''}, 'missing BI-Signature-Date'),
+        ({'signature_header': None}, 'missing BI-Signature header'),
+        ({'raw_body': None}, 'raw request body'),
+        ({'raw_body': BODY.decode()}, 'raw request body'),
+    ],
+)
 def test_missing_input_fails_closed(missing, reason):
     with pytest.raises(WebhookSignatureError, match=reason):
         verify(**missing)

@@ -1,6 +1,6 @@
 """Encryption at rest: no key means nothing stored, rotation keeps every secret readable."""
-import pytest
 
+import pytest
 from powens.crypto import DecryptionError, EncryptionKeyError, SecretBox, generate_key
 
 

@@ -1,11 +1,11 @@
 """Mapping of one Powens transaction to a statement-line description (powens.mapping)."""
+
 import dataclasses
 import datetime
 import json
 from decimal import Decimal
 
 import pytest
-
 from powens.mapping import MAX_TEXT_LENGTH, MappedTransaction, TransactionRejected, map_transaction
 from powens.values import UTC
 
@@ -55,6 +55,7 @@ def rejection(payload, *, account_currency='EUR', **kwargs):
 
 # --- The documented example ------------------------------------------------------------------
 
+
 def test_documented_example_maps_exactly():
     payload = example()
     result = mapped(payload)
@@ -83,7 +84,7 @@ def test_documented_example_maps_exactly():
 def test_result_is_frozen_and_hashable_despite_the_payload_dict():
     result = mapped()
     with pytest.raises(dataclasses.FrozenInstanceError):
-        result.amount = Decimal('0')
+        result.amount = Decimal(0)
     assert hash(result) == hash(mapped())
     assert 'payload' not in repr(result)
 
@@ -94,41 +95,50 @@ def test_unknown_fields_are_ignored():
 
 # --- Booking date --------------------------------------------------------------------------
 
-@pytest.mark.parametrize('changes, expected', [
-    # 23:30 Paris in winter is 22:30 UTC: `date` stays the bank's day.
-    ({'date': '2025-03-03', 'datetime': '2025-03-03 22:30:00'}, datetime.date(2025, 3, 3)),
-    # 00:30 Paris is the previous day in UTC: the UTC `datetime` must not win.
-    ({'date': '2025-03-04', 'datetime': '2025-03-03 23:30:00'}, datetime.date(2025, 3, 4)),
-    # A time inside `date` itself is not converted from Paris to UTC (winter, summer).
-    ({'date': '2025-03-04 00:30:00'}, datetime.date(2025, 3, 4)),
-    ({'date': '2025-07-01T01:30:00'}, datetime.date(2025, 7, 1)),
-    ({'date': '2025-03-04T00:30:00+01:00'}, datetime.date(2025, 3, 4)),
-    ({'date': ' 2025-03-04 '}, datetime.date(2025, 3, 4)),
-])
+
+@pytest.mark.parametrize(
+    'changes, expected',
+    [
+        # 23:30 Paris in winter is 22:30 UTC: `date` stays the bank's day.
+        ({'date': '2025-03-03', 'datetime': '2025-03-03 22:30:00'}, datetime.date(2025, 3, 3)),
+        # 00:30 Paris is the previous day in UTC: the UTC `datetime` must not win.
+        ({'date': '2025-03-04', 'datetime': '2025-03-03 23:30:00'}, datetime.date(2025, 3, 4)),
+        # A time inside `date` itself is not converted from Paris to UTC (winter, summer).
+        ({'date': '2025-03-04 00:30:00'}, datetime.date(2025, 3, 4)),
+        ({'date': '2025-07-01T01:30:00'}, datetime.date(2025, 7, 1)),
+        ({'date': '2025-03-04T00:30:00+01:00'}, datetime.date(2025, 3, 4)),
+        ({'date': ' 2025-03-04 '}, datetime.date(2025, 3, 4)),
+    ],
+)
 def test_booking_date_is_the_banks_day_never_shifted(changes, expected):
     assert mapped(example(**changes)).booking_date == expected
 
 
-@pytest.mark.parametrize('changes, expected', [
-    ({'date': ...}, datetime.date(2025, 3, 1)),
-    ({'date': None}, datetime.date(2025, 3, 1)),
-    ({'date': ''}, datetime.date(2025, 3, 1)),
-    ({'date': None, 'rdate': None}, datetime.date(2025, 3, 3)),
-])
+@pytest.mark.parametrize(
+    'changes, expected',
+    [
+        ({'date': ...}, datetime.date(2025, 3, 1)),
+        ({'date': None}, datetime.date(2025, 3, 1)),
+        ({'date': ''}, datetime.date(2025, 3, 1)),
+        ({'date': None, 'rdate': None}, datetime.date(2025, 3, 3)),
+    ],
+)
 def test_booking_date_falls_back_to_rdate_then_vdate_only_when_date_is_absent(changes, expected):
     assert mapped(example(**changes)).booking_date == expected
 
 
-@pytest.mark.parametrize('changes, reason', [
-    ({'date': None, 'rdate': None, 'vdate': None},
-     'no booking date (date, rdate and vdate are all empty)'),
-    ({'date': '2025-02-30'}, 'date is not a valid date'),
-    ({'date': 'yesterday'}, 'date is not a valid date'),
-    ({'date': 20250303}, 'date is not a date (int)'),
-    ({'date': ['2025-03-03']}, 'date is not a date (list)'),
-    ({'date': '1899-12-31'}, 'date is outside the years 1900-2999'),
-    ({'date': '3000-01-01'}, 'date is outside the years 1900-2999'),
-])
+@pytest.mark.parametrize(
+    'changes, reason',
+    [
+        ({'date': None, 'rdate': None, 'vdate': None}, 'no booking date (date, rdate and vdate are all empty)'),
+        ({'date': '2025-02-30'}, 'date is not a valid date'),
+        ({'date': 'yesterday'}, 'date is not a valid date'),
+        ({'date': 20250303}, 'date is not a date (int)'),
+        ({'date': ['2025-03-03']}, 'date is not a date (list)'),
+        ({'date': '1899-12-31'}, 'date is outside the years 1900-2999'),
+        ({'date': '3000-01-01'}, 'date is outside the years 1900-2999'),
+    ],
+)
 def test_unusable_dates_are_rejected(changes, reason):
     assert rejection(example(**changes)).reason == reason
 
@@ -147,10 +157,19 @@ def test_a_malformed_value_date_never_refuses_the_movement(vdate):
 
 # --- Amounts -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('text, expected', [
-    ('-56.78', '-56.78'), ('0.3', '0.30'), ('0.07', '0.07'), ('1234567.89', '1234567.89'),
-    ('-0.1', '-0.10'), ('12', '12.00'), ('1e2', '100.00'),
-])
+
+@pytest.mark.parametrize(
+    'text, expected',
+    [
+        ('-56.78', '-56.78'),
+        ('0.3', '0.30'),
+        ('0.07', '0.07'),
+        ('1234567.89', '1234567.89'),
+        ('-0.1', '-0.10'),
+        ('12', '12.00'),
+        ('1e2', '100.00'),
+    ],
+)
 def test_json_amounts_are_exact_whether_decoded_as_float_or_decimal(text, expected):
     """The standard json module gives floats; parse_amount reads them through repr, the
     shortest text that round-trips, which is the text the JSON carried."""
@@ -174,8 +193,7 @@ def test_float_arithmetic_noise_is_refused_not_rounded():
 @pytest.mark.parametrize('value', [12.345, '12.345', Decimal('12.345'), Decimal('-0.001')])
 def test_more_decimals_than_the_currency_has_are_refused(value):
     error = rejection(example(value=value))
-    assert error.reason == ('value has more decimals than the currency allows (2); '
-                            'refusing to round money')
+    assert error.reason == ('value has more decimals than the currency allows (2); refusing to round money')
     assert error.powens_id == '56789'
     assert str(error).startswith('Powens transaction 56789 rejected: ')
 
@@ -184,10 +202,15 @@ def test_trailing_zeros_beyond_the_precision_are_not_a_loss():
     assert str(mapped(example(value='12.3400')).amount) == '12.34'
 
 
-@pytest.mark.parametrize('value, currency, precision, expected', [
-    (1000, 'JPY', 0, '1000'), (-1000.0, 'JPY', 0, '-1000'), (1.234, 'KWD', 3, '1.234'),
-    (-56.7, 'EUR', 2, '-56.70'),
-])
+@pytest.mark.parametrize(
+    'value, currency, precision, expected',
+    [
+        (1000, 'JPY', 0, '1000'),
+        (-1000.0, 'JPY', 0, '-1000'),
+        (1.234, 'KWD', 3, '1.234'),
+        (-56.7, 'EUR', 2, '-56.70'),
+    ],
+)
 def test_amount_takes_the_currency_precision(value, currency, precision, expected):
     amount = mapped(example(value=value), account_currency=currency, precision=precision).amount
     assert str(amount) == expected
@@ -197,19 +220,22 @@ def test_yen_with_decimals_is_refused():
     assert '(0)' in rejection(example(value=12.5), account_currency='JPY', precision=0).reason
 
 
-@pytest.mark.parametrize('value, reason', [
-    (None, 'value is not a finite amount'),
-    (..., 'value is not a finite amount'),
-    (True, 'value is not a finite amount'),
-    (float('nan'), 'value is not a finite amount'),
-    (float('-inf'), 'value is not a finite amount'),
-    ('NaN', 'value is not a finite amount'),
-    ('12,34', 'value is not a finite amount'),
-    ({'amount': 1}, 'value is not a finite amount'),
-    (10 ** 13, 'value is too large to be a bank movement'),
-    (-1e13, 'value is too large to be a bank movement'),
-    ('1e999999', 'value is too large to be a bank movement'),
-])
+@pytest.mark.parametrize(
+    'value, reason',
+    [
+        (None, 'value is not a finite amount'),
+        (..., 'value is not a finite amount'),
+        (True, 'value is not a finite amount'),
+        (float('nan'), 'value is not a finite amount'),
+        (float('-inf'), 'value is not a finite amount'),
+        ('NaN', 'value is not a finite amount'),
+        ('12,34', 'value is not a finite amount'),
+        ({'amount': 1}, 'value is not a finite amount'),
+        (10**13, 'value is too large to be a bank movement'),
+        (-1e13, 'value is too large to be a bank movement'),
+        ('1e999999', 'value is too large to be a bank movement'),
+    ],
+)
 def test_unusable_amounts_are_rejected(value, reason):
     assert rejection(example(value=value)).reason == reason
 
@@ -220,51 +246,58 @@ def test_largest_accepted_amount():
 
 # --- Foreign currency ----------------------------------------------------------------------
 
-@pytest.mark.parametrize('currency', [
-    {'id': 'USD', 'symbol': '$', 'precision': 2}, 'USD', ' usd ',
-])
+
+@pytest.mark.parametrize(
+    'currency',
+    [
+        {'id': 'USD', 'symbol': '$', 'precision': 2},
+        'USD',
+        ' usd ',
+    ],
+)
 def test_foreign_amount_when_the_original_currency_differs(currency):
     result = mapped(example(original_value=-61.5, original_currency=currency))
     assert (result.foreign_amount, result.foreign_currency) == (Decimal('-61.5'), 'USD')
     assert result.amount == Decimal('-56.78')
 
 
-@pytest.mark.parametrize('changes', [
-    {'original_value': -56.78, 'original_currency': {'id': 'EUR'}},
-    {'original_value': -56.78, 'original_currency': 'eur'},
-    {'original_value': -61.5, 'original_currency': None},
-    {'original_value': -61.5, 'original_currency': {'id': None}},
-    {'original_value': None, 'original_currency': 'USD'},
-])
+@pytest.mark.parametrize(
+    'changes',
+    [
+        {'original_value': -56.78, 'original_currency': {'id': 'EUR'}},
+        {'original_value': -56.78, 'original_currency': 'eur'},
+        {'original_value': -61.5, 'original_currency': None},
+        {'original_value': -61.5, 'original_currency': {'id': None}},
+        {'original_value': None, 'original_currency': 'USD'},
+    ],
+)
 def test_no_foreign_amount_without_a_different_currency_and_an_amount(changes):
     result = mapped(example(**changes))
     assert (result.foreign_amount, result.foreign_currency) == (None, None)
 
 
-@pytest.mark.parametrize('changes, reason', [
-    ({'original_value': 1, 'original_currency': 'DOLLARS'},
-     'original_currency is not an ISO currency code'),
-    ({'original_value': 1, 'original_currency': {'id': 840}},
-     'original_currency is not an ISO currency code'),
-    ({'original_value': 'lots', 'original_currency': 'USD'},
-     'original_value is not a finite amount'),
-    ({'original_value': 1e15, 'original_currency': 'USD'},
-     'original_value is too large to be a bank movement'),
-])
+@pytest.mark.parametrize(
+    'changes, reason',
+    [
+        ({'original_value': 1, 'original_currency': 'DOLLARS'}, 'original_currency is not an ISO currency code'),
+        ({'original_value': 1, 'original_currency': {'id': 840}}, 'original_currency is not an ISO currency code'),
+        ({'original_value': 'lots', 'original_currency': 'USD'}, 'original_value is not a finite amount'),
+        ({'original_value': 1e15, 'original_currency': 'USD'}, 'original_value is too large to be a bank movement'),
+    ],
+)
 def test_unusable_foreign_amounts_are_rejected(changes, reason):
     assert rejection(example(**changes)).reason == reason
 
 
 def test_account_currency_matches_case_insensitively():
-    result = mapped(example(original_value=-61.5, original_currency='USD'),
-                    account_currency='usd')
+    result = mapped(example(original_value=-61.5, original_currency='USD'), account_currency='usd')
     assert result.foreign_currency is None
 
 
 # --- Pending and deleted -------------------------------------------------------------------
 
-@pytest.mark.parametrize('coming, pending', [(True, True), (False, False), (None, False),
-                                             (..., False)])
+
+@pytest.mark.parametrize('coming, pending', [(True, True), (False, False), (None, False), (..., False)])
 def test_pending_comes_from_coming(coming, pending):
     assert mapped(example(coming=coming)).pending is pending
 
@@ -274,9 +307,14 @@ def test_coming_must_be_a_real_boolean(coming):
     assert rejection(example(coming=coming)).reason.startswith('coming is not a boolean')
 
 
-@pytest.mark.parametrize('deleted_value, deleted', [
-    ('2025-03-05 10:00:00', True), (None, False), (..., False),
-])
+@pytest.mark.parametrize(
+    'deleted_value, deleted',
+    [
+        ('2025-03-05 10:00:00', True),
+        (None, False),
+        (..., False),
+    ],
+)
 def test_deleted_is_set_when_deleted_is_not_null(deleted_value, deleted):
     assert mapped(example(deleted=deleted_value)).deleted is deleted
 
@@ -292,30 +330,43 @@ def test_last_update_is_paris_time_and_optional():
 
 # --- Counterparty --------------------------------------------------------------------------
 
-@pytest.mark.parametrize('counterparty, name, account_number', [
-    ({'label': ' Jean Dupont ', 'account_identification': 'FR7630006000011234567890189',
-      'account_scheme_name': 'iban', 'type': 'debtor'},
-     'Jean Dupont', 'FR7630006000011234567890189'),
-    ({'label': 'ACME', 'account_scheme_name': 'future_scheme', 'type': 'someone'}, 'ACME', None),
-    ({'label': 'ACME', 'account_scheme_name': 'IBAN', 'account_identification': 'FR7630006000011234567890189'},
-     'ACME', 'FR7630006000011234567890189'),
-    ({'label': 'SNCF', 'account_scheme_name': 'cpan', 'account_identification': '4970101234567890'},
-     'SNCF', None),
-    ({'label': 'SNCF', 'account_scheme_name': 'tpan', 'account_identification': 'tok_4970XXXX7890'},
-     'SNCF', None),
-    ({'label': 'ACME', 'account_scheme_name': 'bban', 'account_identification': '30006000011234567890189'},
-     'ACME', None),
-    ({'label': 'ACME', 'account_scheme_name': None, 'account_identification': '4970101234567890'},
-     'ACME', None),
-    ({'label': 'ACME', 'account_scheme_name': 'cpan', 'account_identification': 4970101234567890},
-     'ACME', None),
-    ({'label': '  ', 'account_identification': ''}, None, None),
-    ({}, None, None),
-    (None, None, None),
-    (..., None, None),
-    ('ACME SARL', None, None),
-    (['ACME SARL'], None, None),
-])
+
+@pytest.mark.parametrize(
+    'counterparty, name, account_number',
+    [
+        (
+            {
+                'label': ' Jean Dupont ',
+                'account_identification': 'FR7630006000011234567890189',
+                'account_scheme_name': 'iban',
+                'type': 'debtor',
+            },
+            'Jean Dupont',
+            'FR7630006000011234567890189',
+        ),
+        ({'label': 'ACME', 'account_scheme_name': 'future_scheme', 'type': 'someone'}, 'ACME', None),
+        (
+            {'label': 'ACME', 'account_scheme_name': 'IBAN', 'account_identification': 'FR7630006000011234567890189'},
+            'ACME',
+            'FR7630006000011234567890189',
+        ),
+        ({'label': 'SNCF', 'account_scheme_name': 'cpan', 'account_identification': '4970101234567890'}, 'SNCF', None),
+        ({'label': 'SNCF', 'account_scheme_name': 'tpan', 'account_identification': 'tok_4970XXXX7890'}, 'SNCF', None),
+        (
+            {'label': 'ACME', 'account_scheme_name': 'bban', 'account_identification': '30006000011234567890189'},
+            'ACME',
+            None,
+        ),
+        ({'label': 'ACME', 'account_scheme_name': None, 'account_identification': '4970101234567890'}, 'ACME', None),
+        ({'label': 'ACME', 'account_scheme_name': 'cpan', 'account_identification': 4970101234567890}, 'ACME', None),
+        ({'label': '  ', 'account_identification': ''}, None, None),
+        ({}, None, None),
+        (None, None, None),
+        (..., None, None),
+        ('ACME SARL', None, None),
+        (['ACME SARL'], None, None),
+    ],
+)
 def test_counterparty_variants(counterparty, name, account_number):
     result = mapped(example(counterparty=counterparty))
     assert (result.partner_name, result.partner_account_number) == (name, account_number)
@@ -327,29 +378,41 @@ def test_counterparty_label_of_the_wrong_type_is_rejected():
 
 # --- Types and labels -----------------------------------------------------------------------
 
-@pytest.mark.parametrize('raw_type, expected', [
-    ('loan_payment', 'loan_repayment'), ('card_summary', 'summary_card'),
-    ('loan_repayment', 'loan_repayment'), ('deferred_card', 'deferred_card'),
-    ('crypto_swap', 'unknown'), (None, 'unknown'), (..., 'unknown'), (['card'], 'unknown'),
-    ({'card': 1}, 'unknown'), (7, 'unknown'),
-])
+
+@pytest.mark.parametrize(
+    'raw_type, expected',
+    [
+        ('loan_payment', 'loan_repayment'),
+        ('card_summary', 'summary_card'),
+        ('loan_repayment', 'loan_repayment'),
+        ('deferred_card', 'deferred_card'),
+        ('crypto_swap', 'unknown'),
+        (None, 'unknown'),
+        (..., 'unknown'),
+        (['card'], 'unknown'),
+        ({'card': 1}, 'unknown'),
+        (7, 'unknown'),
+    ],
+)
 def test_transaction_types_are_normalized_and_unknown_tolerated(raw_type, expected):
     assert mapped(example(type=raw_type)).transaction_type == expected
 
 
-@pytest.mark.parametrize('wordings, label', [
-    ({}, 'ACME SARL'),
-    ({'simplified_wording': '', 'wording': 'Mon libellé'}, 'Mon libellé'),
-    ({'simplified_wording': ' \t', 'wording': None}, 'CB ACME SARL 01/03 PARIS'),
-    ({'simplified_wording': None, 'wording': ..., 'original_wording': '  '}, 'Card'),
-])
+@pytest.mark.parametrize(
+    'wordings, label',
+    [
+        ({}, 'ACME SARL'),
+        ({'simplified_wording': '', 'wording': 'Mon libellé'}, 'Mon libellé'),
+        ({'simplified_wording': ' \t', 'wording': None}, 'CB ACME SARL 01/03 PARIS'),
+        ({'simplified_wording': None, 'wording': ..., 'original_wording': '  '}, 'Card'),
+    ],
+)
 def test_label_prefers_the_simplified_wording(wordings, label):
     assert mapped(example(**wordings)).label == label
 
 
 def test_label_falls_back_to_the_type_name():
-    payload = example(simplified_wording='', wording='', original_wording='',
-                      type='loan_payment')
+    payload = example(simplified_wording='', wording='', original_wording='', type='loan_payment')
     assert mapped(payload).label == 'Loan repayment'
 
 
@@ -361,10 +424,15 @@ def test_original_wording_is_kept_as_given():
 
 # --- Hostile text ---------------------------------------------------------------------------
 
+
 def test_nul_characters_are_removed_everywhere():
-    result = mapped(example(simplified_wording='AC\x00ME', original_wording='\x00CB\x00',
-                            counterparty={'label': 'Du\x00pont', 'account_scheme_name': 'iban',
-                                          'account_identification': 'FR76\x00'}))
+    result = mapped(
+        example(
+            simplified_wording='AC\x00ME',
+            original_wording='\x00CB\x00',
+            counterparty={'label': 'Du\x00pont', 'account_scheme_name': 'iban', 'account_identification': 'FR76\x00'},
+        )
+    )
     assert (result.label, result.original_wording) == ('ACME', 'CB')
     assert (result.partner_name, result.partner_account_number) == ('Dupont', 'FR76')
     assert '\x00' not in repr(result.payload), 'the payload goes to a jsonb column too'
@@ -377,8 +445,7 @@ def test_a_wording_of_only_nul_falls_back_to_the_next():
 
 def test_one_megabyte_wordings_are_capped():
     huge = 'é' * 1_000_000
-    result = mapped(example(simplified_wording=huge, original_wording=huge,
-                            counterparty={'label': huge}))
+    result = mapped(example(simplified_wording=huge, original_wording=huge, counterparty={'label': huge}))
     assert result.label == 'é' * MAX_TEXT_LENGTH
     assert result.original_wording == 'é' * MAX_TEXT_LENGTH
     assert result.partner_name == 'é' * MAX_TEXT_LENGTH
@@ -389,9 +456,16 @@ def test_leading_blanks_do_not_eat_the_capped_label():
     assert result.label == 'ACME'
 
 
-@pytest.mark.parametrize('text', [
-    'Café crème à Besançon', 'Paiement 💳🇫🇷 👩‍👩‍👧', 'تحويل بنكي', 'שלום עולם', 'ＡＣＭＥ',
-])
+@pytest.mark.parametrize(
+    'text',
+    [
+        'Café crème à Besançon',
+        'Paiement 💳🇫🇷 👩‍👩‍👧',
+        'تحويل بنكي',
+        'שלום עולם',
+        'ＡＣＭＥ',
+    ],
+)
 def test_unicode_labels_survive_unchanged(text):
     result = mapped(example(simplified_wording=text))
     assert result.label == text
@@ -412,14 +486,18 @@ def test_wordings_of_the_wrong_type_are_rejected(field):
 
 # --- Identity and shape ---------------------------------------------------------------------
 
-@pytest.mark.parametrize('powens_id, reason', [
-    (..., 'missing id'),
-    (None, 'missing id'),
-    ('56789', 'id is not an integer (str)'),
-    (56789.0, 'id is not an integer (float)'),
-    (True, 'id is not an integer (bool)'),
-    (-1, 'id is negative'),
-])
+
+@pytest.mark.parametrize(
+    'powens_id, reason',
+    [
+        (..., 'missing id'),
+        (None, 'missing id'),
+        ('56789', 'id is not an integer (str)'),
+        (56789.0, 'id is not an integer (float)'),
+        (True, 'id is not an integer (bool)'),
+        (-1, 'id is negative'),
+    ],
+)
 def test_unusable_ids_are_rejected(powens_id, reason):
     error = rejection(example(id=powens_id))
     assert error.reason == reason
@@ -427,11 +505,12 @@ def test_unusable_ids_are_rejected(powens_id, reason):
 
 
 def test_large_ids_stay_exact():
-    assert mapped(example(id=2 ** 63 + 1)).powens_id == '9223372036854775809'
+    assert mapped(example(id=2**63 + 1)).powens_id == '9223372036854775809'
 
 
-@pytest.mark.parametrize('account_id, expected', [
-    (None, None), (..., None), (7, 7), ('12345', None), (1.5, None), (False, None)])
+@pytest.mark.parametrize(
+    'account_id, expected', [(None, None), (..., None), (7, 7), ('12345', None), (1.5, None), (False, None)]
+)
 def test_account_id_is_optional_and_never_refuses_the_movement(account_id, expected):
     """The journal a movement feeds comes from the pull, not from this field."""
     assert mapped(example(id_account=account_id)).account_id == expected
@@ -444,9 +523,11 @@ def test_non_objects_are_rejected(payload):
 
 def test_rejections_never_quote_field_contents():
     secret_like = 'IBAN FR76 3000 6000 0112 3456 7890 189 token=abc'
-    for payload in (example(value=secret_like), example(date=secret_like),
-                    example(original_value=secret_like,
-                                                              original_currency='USD')):
+    for payload in (
+        example(value=secret_like),
+        example(date=secret_like),
+        example(original_value=secret_like, original_currency='USD'),
+    ):
         assert secret_like not in str(rejection(payload))
         assert 'FR76' not in str(rejection(payload))
 
@@ -455,10 +536,18 @@ def test_rejection_is_a_value_error():
     assert issubclass(TransactionRejected, ValueError)
 
 
-@pytest.mark.parametrize('kwargs', [
-    {'account_currency': 'EURO'}, {'account_currency': None}, {'account_currency': '€'},
-    {'precision': -1}, {'precision': 7}, {'precision': True}, {'precision': 2.0},
-])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'account_currency': 'EURO'},
+        {'account_currency': None},
+        {'account_currency': '€'},
+        {'precision': -1},
+        {'precision': 7},
+        {'precision': True},
+        {'precision': 2.0},
+    ],
+)
 def test_caller_mistakes_are_plain_value_errors_not_rejections(kwargs):
     kwargs.setdefault('account_currency', 'EUR')
     with pytest.raises(ValueError) as caught:

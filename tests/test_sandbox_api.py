@@ -1,4 +1,5 @@
 """Shapes and errors of the sandbox's Powens REST surface (auth, users, connectors, connections, accounts)."""
+
 import re
 from decimal import Decimal
 
@@ -6,9 +7,27 @@ import requests
 
 from conftest import TEST_BANK_NAME, connector_uuid
 
-FRENCH_BANKS = ("BNP Paribas", "Société Générale", "LCL", "Crédit Mutuel", "CIC", "La Banque Postale",
-                "Caisse d'Épargne", "Banque Populaire", "Boursorama", "Qonto", "Shine", "HSBC France",
-                "Crédit du Nord", "Hello bank!", "Fortuneo", "ING", "Monabanq", "Nickel", "AXA Banque")
+FRENCH_BANKS = (
+    "BNP Paribas",
+    "Société Générale",
+    "LCL",
+    "Crédit Mutuel",
+    "CIC",
+    "La Banque Postale",
+    "Caisse d'Épargne",
+    "Banque Populaire",
+    "Boursorama",
+    "Qonto",
+    "Shine",
+    "HSBC France",
+    "Crédit du Nord",
+    "Hello bank!",
+    "Fortuneo",
+    "ING",
+    "Monabanq",
+    "Nickel",
+    "AXA Banque",
+)
 
 
 def iban_is_valid(iban: str) -> bool:
@@ -17,8 +36,9 @@ def iban_is_valid(iban: str) -> bool:
 
 
 def test_auth_init_code_and_access_token(sandbox):
-    created = requests.post(sandbox.api_url + "/auth/init",
-                            json={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret}).json()
+    created = requests.post(
+        sandbox.api_url + "/auth/init", json={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret}
+    ).json()
     assert created["type"] == "permanent" and created["expires_in"] is None and isinstance(created["id_user"], int)
     headers = {"Authorization": f"Bearer {created['auth_token']}"}
     for method in ("GET", "POST"):
@@ -26,11 +46,15 @@ def test_auth_init_code_and_access_token(sandbox):
         assert code["type"] == "temporary" and code["access"] == "standard" and code["expires_in"] == 1800
     single = requests.get(sandbox.api_url + "/auth/token/code?type=singleAccess", headers=headers).json()
     assert single["access"] == "single"
-    access = requests.post(sandbox.api_url + "/auth/token/access", json={
-        "client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "code": code["code"]}).json()
+    access = requests.post(
+        sandbox.api_url + "/auth/token/access",
+        json={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "code": code["code"]},
+    ).json()
     assert access["token_type"] == "Bearer"
     me = requests.get(sandbox.api_url + "/users/me", headers={"Authorization": f"Bearer {access['access_token']}"})
-    assert me.json()["id"] == created["id_user"] and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", me.json()["signin"])
+    assert me.json()["id"] == created["id_user"] and re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", me.json()["signin"]
+    )
 
 
 def test_anonymous_init_is_temporary_and_bad_client_refused(sandbox):
@@ -79,8 +103,22 @@ def test_connector_uuids_are_stable_uuid5(sandbox):
 def test_connection_shape_and_expands(sandbox, sandbox_user, sandbox_connection):
     url = sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}"
     conn = requests.get(url + "?expand=accounts,connector,sources", headers=sandbox_user["headers"]).json()
-    for key in ("id", "id_user", "id_connector", "connector_uuid", "state", "error", "error_message", "fields",
-                "last_update", "created", "active", "last_push", "expire", "next_try"):
+    for key in (
+        "id",
+        "id_user",
+        "id_connector",
+        "connector_uuid",
+        "state",
+        "error",
+        "error_message",
+        "fields",
+        "last_update",
+        "created",
+        "active",
+        "last_push",
+        "expire",
+        "next_try",
+    ):
         assert key in conn, key
     assert conn["state"] is None and conn["error"] is None and conn["id_user"] == sandbox_user["id_user"]
     assert conn["connector"]["name"] == TEST_BANK_NAME
@@ -88,8 +126,10 @@ def test_connection_shape_and_expands(sandbox, sandbox_user, sandbox_connection)
     assert len(conn["accounts"]) == 2
     listed = requests.get(sandbox.api_url + "/users/me/connections", headers=sandbox_user["headers"]).json()
     assert [item["id"] for item in listed["connections"]] == [conn["id"]]
-    assert requests.get(sandbox.api_url + "/users/me/connections/999999",
-                        headers=sandbox_user["headers"]).status_code == 404
+    assert (
+        requests.get(sandbox.api_url + "/users/me/connections/999999", headers=sandbox_user["headers"]).status_code
+        == 404
+    )
 
 
 def test_accounts_have_valid_iban_and_consistent_balances(sandbox, sandbox_user, sandbox_connection):
@@ -99,8 +139,10 @@ def test_accounts_have_valid_iban_and_consistent_balances(sandbox, sandbox_user,
     assert checking["type"] == "checking" and checking["currency"]["id"] == "EUR"
     assert re.fullmatch(r"FR\d{25}", checking["iban"]) and iban_is_valid(checking["iban"])
     assert re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", checking["bic"])
-    rows = requests.get(sandbox.api_url + f"/users/me/accounts/{checking['id']}/transactions?limit=1000",
-                        headers=sandbox_user["headers"]).json()["transactions"]
+    rows = requests.get(
+        sandbox.api_url + f"/users/me/accounts/{checking['id']}/transactions?limit=1000",
+        headers=sandbox_user["headers"],
+    ).json()["transactions"]
     assert rows and rows[-1]["date"] < rows[0]["date"]
     coming = sum((Decimal(str(row["value"])) for row in rows if row["coming"]), Decimal(0))
     assert Decimal(str(checking["coming"])) == coming
@@ -116,8 +158,9 @@ def test_disabled_accounts_hidden_unless_all_and_enable_by_post_or_put(sandbox, 
     assert requests.get(url, headers=headers).status_code == 404
     visible = requests.get(sandbox.api_url + "/users/me/accounts", headers=headers).json()["accounts"]
     assert account_id not in [item["id"] for item in visible]
-    every = requests.get(sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}/accounts?all",
-                         headers=headers).json()["accounts"]
+    every = requests.get(
+        sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}/accounts?all", headers=headers
+    ).json()["accounts"]
     assert account_id in [item["id"] for item in every]
     enabled = requests.put(url + "?all", json={"disabled": False}, headers=headers).json()
     assert enabled["disabled"] is None
@@ -128,8 +171,7 @@ def test_disabled_accounts_hidden_unless_all_and_enable_by_post_or_put(sandbox, 
 def test_no_enabled_account_gives_409_no_account(sandbox, sandbox_user, sandbox_connection):
     headers = sandbox_user["headers"]
     for account in sandbox_connection["accounts"]:
-        requests.post(sandbox.api_url + f"/users/me/accounts/{account['id']}", json={"disabled": True},
-                      headers=headers)
+        requests.post(sandbox.api_url + f"/users/me/accounts/{account['id']}", json={"disabled": True}, headers=headers)
     response = requests.get(sandbox.api_url + "/users/me/transactions?limit=10", headers=headers)
     assert response.status_code == 409 and response.json()["code"] == "noAccount"
 
@@ -138,8 +180,10 @@ def test_delete_connection_is_a_hard_delete(sandbox, sandbox_user, sandbox_conne
     url = sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}"
     assert requests.delete(url, headers=sandbox_user["headers"]).status_code == 204
     assert requests.get(url, headers=sandbox_user["headers"]).status_code == 404
-    assert requests.get(sandbox.api_url + "/users/me/accounts?all",
-                        headers=sandbox_user["headers"]).json()["accounts"] == []
+    assert (
+        requests.get(sandbox.api_url + "/users/me/accounts?all", headers=sandbox_user["headers"]).json()["accounts"]
+        == []
+    )
 
 
 def test_other_users_data_is_invisible(sandbox, sandbox_connection):
@@ -151,12 +195,17 @@ def test_other_users_data_is_invisible(sandbox, sandbox_connection):
 
 def test_wordings_are_french_with_accents(sandbox, sandbox_user):
     uuid = connector_uuid(sandbox, TEST_BANK_NAME)
-    conn = sandbox.control("POST", f"/_sandbox/users/{sandbox_user['id_user']}/connections",
-                           {"connector_uuid": uuid, "accounts": 4, "months": 12})
+    conn = sandbox.control(
+        "POST",
+        f"/_sandbox/users/{sandbox_user['id_user']}/connections",
+        {"connector_uuid": uuid, "accounts": 4, "months": 12},
+    )
     rows = []
     for account in conn["accounts"]:
-        rows += requests.get(sandbox.api_url + f"/users/me/accounts/{account['id']}/transactions?limit=1000",
-                             headers=sandbox_user["headers"]).json()["transactions"]
+        rows += requests.get(
+            sandbox.api_url + f"/users/me/accounts/{account['id']}/transactions?limit=1000",
+            headers=sandbox_user["headers"],
+        ).json()["transactions"]
     wordings = " ".join(row["original_wording"] for row in rows)
     assert any(char in "ÉÈÇÀÛ" for char in wordings), "accented French wordings"
     for marker in ("PRLV SEPA", "VIR SEPA", "CB ", "FRAIS BANCAIRES"):
@@ -166,8 +215,11 @@ def test_wordings_are_french_with_accents(sandbox, sandbox_user):
     foreign = [row for row in rows if row["original_currency"]]
     assert foreign and foreign[0]["original_currency"]["id"] in ("USD", "GBP", "CHF")
     assert set(foreign[0]["original_currency"]) >= {"id", "symbol", "precision"}
-    parties = [row["counterparty"] for row in rows if row["counterparty"] and row["counterparty"]["account_identification"]]
+    parties = [
+        row["counterparty"] for row in rows if row["counterparty"] and row["counterparty"]["account_identification"]
+    ]
     assert {party["type"] for party in parties} == {"creditor", "debtor"}
-    assert all(iban_is_valid(party["account_identification"]) for party in parties
-               if party["account_scheme_name"] == "iban")
+    assert all(
+        iban_is_valid(party["account_identification"]) for party in parties if party["account_scheme_name"] == "iban"
+    )
     assert {party["account_scheme_name"] for party in parties} == {"iban", "cpan"}, "card payments name a card PAN"

@@ -3,6 +3,7 @@
 Over HTTP the tests do what the script does, with the values the page gives it, through the page's own forms;
 a headless Chromium (when installed) then checks the script really plays whole flows without console errors.
 """
+
 import json
 import pathlib
 import re
@@ -13,10 +14,10 @@ import urllib.parse
 
 import pytest
 import requests
+from test_sandbox_webview import CALLBACK, callback_params, webview_code
 
 from conftest import TEST_BANK_NAME, connector_uuid, start_sandbox
 from powens_sandbox.driver import FormParser, WebviewDriver
-from test_sandbox_webview import CALLBACK, callback_params, webview_code
 
 PILOT_SETTINGS = re.compile(r"<script>\(function \(pilot\).*\}\((\{.*?\})\)\);</script>", re.DOTALL)
 STEP_TIMEOUT = 15
@@ -41,12 +42,20 @@ def form_actions(page) -> set[str]:
 def test_control_call_switches_the_autopilot(sandbox):
     test_bank = connector_uuid(sandbox, TEST_BANK_NAME)
     assert sandbox.control("GET", "/_sandbox/autopilot") == {
-        "enabled": False, "password": "autopilot", "bank": test_bank, "bank_name": TEST_BANK_NAME}
+        "enabled": False,
+        "password": "autopilot",
+        "bank": test_bank,
+        "bank_name": TEST_BANK_NAME,
+    }
     chosen = switch(sandbox, enabled=True, bank="connecteur de TEST", password="sca").json()
     assert chosen["enabled"] and chosen["password"] == "sca"
     assert chosen["bank"] == connector_uuid(sandbox, "Connecteur de test")
-    assert switch(sandbox, enabled=True).json() == {"enabled": True, "password": "autopilot", "bank": test_bank,
-                                                    "bank_name": TEST_BANK_NAME}, "omitted settings are defaults"
+    assert switch(sandbox, enabled=True).json() == {
+        "enabled": True,
+        "password": "autopilot",
+        "bank": test_bank,
+        "bank_name": TEST_BANK_NAME,
+    }, "omitted settings are defaults"
     assert switch(sandbox, enabled=True, bank=test_bank).json()["bank"] == test_bank
     assert switch(sandbox).json()["code"] == "missingParameter"
     assert switch(sandbox, enabled=True, bank="Banque imaginaire").status_code == 400
@@ -57,8 +66,9 @@ def test_control_call_switches_the_autopilot(sandbox):
 
 
 def test_pages_have_no_script_without_autopilot(sandbox, sandbox_user):
-    page = WebviewDriver(sandbox.webview_url).open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
-                                 code=webview_code(sandbox, sandbox_user))
+    page = WebviewDriver(sandbox.webview_url).open(
+        "/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, code=webview_code(sandbox, sandbox_user)
+    )
     assert "Choose your bank" in page.text
     assert "<script" not in page.text and "Autopilot" not in page.text
 
@@ -66,11 +76,21 @@ def test_pages_have_no_script_without_autopilot(sandbox, sandbox_user):
 def test_each_step_page_plays_itself_through_the_same_forms(sandbox, sandbox_user):
     switch(sandbox, enabled=True, password="sca")
     browser = WebviewDriver(sandbox.webview_url)
-    page = browser.open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK, state="a",
-                        code=webview_code(sandbox, sandbox_user))
+    page = browser.open(
+        "/en/connect",
+        client_id=sandbox.client_id,
+        redirect_uri=CALLBACK,
+        state="a",
+        code=webview_code(sandbox, sandbox_user),
+    )
     settings = pilot(page)
-    assert settings == {"step": "picker", "bank": connector_uuid(sandbox, TEST_BANK_NAME), "login": "autopilot",
-                        "password": "sca", "otp": "123456"}
+    assert settings == {
+        "step": "picker",
+        "bank": connector_uuid(sandbox, TEST_BANK_NAME),
+        "login": "autopilot",
+        "password": "sca",
+        "otp": "123456",
+    }
     assert form_actions(page) == {"/en/connect"}
     page = browser.press(settings["bank"])
     assert pilot(page)["step"] == "credentials" and form_actions(page) == {"/en/connect"}
@@ -81,16 +101,23 @@ def test_each_step_page_plays_itself_through_the_same_forms(sandbox, sandbox_use
     every_account = [box["value"] for box in browser.checkboxes() if "disabled" not in box]
     params = callback_params(browser.press("submit", account=every_account))
     assert params["state"] == "a"
-    connection = requests.get(sandbox.api_url + f"/users/me/connections/{params['connection_id']}?expand=accounts",
-                              headers=sandbox_user["headers"]).json()
+    connection = requests.get(
+        sandbox.api_url + f"/users/me/connections/{params['connection_id']}?expand=accounts",
+        headers=sandbox_user["headers"],
+    ).json()
     assert connection["state"] is None and len(connection["accounts"]) == len(every_account)
 
 
 def test_a_page_showing_an_error_stops_the_autopilot(sandbox, sandbox_user):
     switch(sandbox, enabled=True, password="wrongpass")
     browser = WebviewDriver(sandbox.webview_url)
-    browser.open("/en/connect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
-                 code=webview_code(sandbox, sandbox_user), connector_uuids=connector_uuid(sandbox, TEST_BANK_NAME))
+    browser.open(
+        "/en/connect",
+        client_id=sandbox.client_id,
+        redirect_uri=CALLBACK,
+        code=webview_code(sandbox, sandbox_user),
+        connector_uuids=connector_uuid(sandbox, TEST_BANK_NAME),
+    )
     page = browser.press("submit", login="autopilot", password="wrongpass", accept_terms="yes")
     assert "Wrong login or password" in page.text
     assert "Autopilot (tests) — stopped" in page.text and "<script" not in page.text
@@ -98,14 +125,23 @@ def test_a_page_showing_an_error_stops_the_autopilot(sandbox, sandbox_user):
 
 def test_reconnect_and_manage_pages_confirm(sandbox, sandbox_user, sandbox_connection):
     switch(sandbox, enabled=True)
-    lapsed = sandbox.control("POST", f"/_sandbox/users/{sandbox_user['id_user']}/connections",
-                             {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "password": "sca"})
+    lapsed = sandbox.control(
+        "POST",
+        f"/_sandbox/users/{sandbox_user['id_user']}/connections",
+        {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "password": "sca"},
+    )
     browser = WebviewDriver(sandbox.webview_url)
-    page = browser.open("/en/reconnect", client_id=sandbox.client_id, redirect_uri=CALLBACK,
-                        code=webview_code(sandbox, sandbox_user), connection_id=lapsed["id"])
+    page = browser.open(
+        "/en/reconnect",
+        client_id=sandbox.client_id,
+        redirect_uri=CALLBACK,
+        code=webview_code(sandbox, sandbox_user),
+        connection_id=lapsed["id"],
+    )
     assert pilot(page)["step"] == "otp" and form_actions(page) == {"/en/reconnect"}
-    page = browser.open("/fr/manage", client_id=sandbox.client_id, redirect_uri=CALLBACK,
-                        code=webview_code(sandbox, sandbox_user))
+    page = browser.open(
+        "/fr/manage", client_id=sandbox.client_id, redirect_uri=CALLBACK, code=webview_code(sandbox, sandbox_user)
+    )
     assert pilot(page)["step"] == "manage"
     assert callback_params(browser.press("close")) == {}
 
@@ -130,11 +166,23 @@ class Chromium:
     def __init__(self, profile: pathlib.Path):
         websocket = pytest.importorskip("websocket")
         self.process = subprocess.Popen(
-            [shutil.which("chromium"), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             # Other Chromium builds refuse the DevTools websocket of a client without an Origin.
-             "--remote-allow-origins=*", "--disable-background-networking", "--disable-component-update",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                shutil.which("chromium"),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                # Other Chromium builds refuse the DevTools websocket of a client without an Origin.
+                "--remote-allow-origins=*",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + STEP_TIMEOUT
         while not port_file.exists() and time.monotonic() < deadline:
@@ -160,7 +208,8 @@ class Chromium:
             message = json.loads(self.socket.recv())
             method, params = message.get("method"), message.get("params", {})
             if method in ("Runtime.consoleAPICalled", "Runtime.exceptionThrown") or (
-                    method == "Log.entryAdded" and params["entry"]["level"] == "error"):
+                method == "Log.entryAdded" and params["entry"]["level"] == "error"
+            ):
                 problems.append(json.dumps(params)[:300])
             elif method == "Page.frameNavigated" and not params["frame"].get("parentId"):
                 arrived = params["frame"]["url"].startswith(until)
@@ -180,8 +229,11 @@ def test_chromium_plays_whole_flows_without_console_errors(autopilot_sandbox, tm
     landing = sandbox.base_url + "/_sandbox/health"
     user = sandbox.control("POST", "/_sandbox/users")
     user["headers"] = {"Authorization": f"Bearer {user['auth_token']}"}
-    lapsed = sandbox.control("POST", f"/_sandbox/users/{user['id_user']}/connections",
-                             {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "password": "sca"})
+    lapsed = sandbox.control(
+        "POST",
+        f"/_sandbox/users/{user['id_user']}/connections",
+        {"connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "password": "sca"},
+    )
 
     def webview(path, **params):
         params.update(client_id=sandbox.client_id, redirect_uri=landing, code=webview_code(sandbox, user))

@@ -1,4 +1,5 @@
 """Injected faults: each kind, path matching, counts, and the record of API calls."""
+
 import time
 
 import pytest
@@ -64,9 +65,12 @@ def test_unknown_fault_kind_is_refused(sandbox):
 def test_calls_are_recorded_oldest_first(sandbox, sandbox_user):
     sandbox.control("DELETE", "/_sandbox/calls")
     requests.get(sandbox.api_url + "/connectors", params={"search": "ing"})
-    requests.get(sandbox.api_url + "/users/me/transactions", params={"limit": 5, "all": ""},
-                 headers=sandbox_user["headers"])
+    requests.get(
+        sandbox.api_url + "/users/me/transactions", params={"limit": 5, "all": ""}, headers=sandbox_user["headers"]
+    )
     calls = sandbox.control("GET", "/_sandbox/calls")
     assert [(item["method"], item["path"], item["status"]) for item in calls] == [
-        ("GET", "/2.0/connectors", 200), ("GET", "/2.0/users/me/transactions", 409)]
+        ("GET", "/2.0/connectors", 200),
+        ("GET", "/2.0/users/me/transactions", 409),
+    ]
     assert calls[0]["query"] == {"search": "ing"} and calls[1]["query"] == {"limit": "5", "all": ""}

@@ -1,5 +1,6 @@
 """Sandbox behaviours Powens' documentation allows or leaves open, each behind a switch or a control call
 (powens_sandbox/README.md, "Behaviours the documentation leaves open"): both sides are played here."""
+
 import datetime as dt
 import zoneinfo
 
@@ -13,27 +14,42 @@ CALLBACK = "https://erp.example/powens/callback"
 
 
 def transactions(sandbox, user, account_id, **params):
-    response = requests.get(f"{sandbox.api_url}/users/me/accounts/{account_id}/transactions",
-                            params=dict(limit=1000, **params), headers=user["headers"], timeout=10)
+    response = requests.get(
+        f"{sandbox.api_url}/users/me/accounts/{account_id}/transactions",
+        params=dict(limit=1000, **params),
+        headers=user["headers"],
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()["transactions"]
 
 
 def new_connection(sandbox, user, months=1):
-    return sandbox.control("POST", f"/_sandbox/users/{user['id_user']}/connections", {
-        "connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME), "login": "alice", "password": "secret",
-        "accounts": 1, "months": months})
+    return sandbox.control(
+        "POST",
+        f"/_sandbox/users/{user['id_user']}/connections",
+        {
+            "connector_uuid": connector_uuid(sandbox, TEST_BANK_NAME),
+            "login": "alice",
+            "password": "secret",
+            "accounts": 1,
+            "months": months,
+        },
+    )
 
 
 # --- S4: webview path without a language ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("flow", ["connect", "reconnect", "manage"])
 def test_webview_path_without_language_is_refused_unless_switched(sandbox, flow):
     browser = WebviewDriver(sandbox.webview_url)
     refused = browser.open(f"/{flow}", client_id=sandbox.client_id, redirect_uri=CALLBACK)
     assert refused.status_code == 503 and "language" in refused.text
-    assert sandbox.control("POST", "/_sandbox/settings", {"webview_requires_language": False}
-                           )["webview_requires_language"] is False
+    assert (
+        sandbox.control("POST", "/_sandbox/settings", {"webview_requires_language": False})["webview_requires_language"]
+        is False
+    )
     served = browser.open(f"/{flow}", client_id=sandbox.client_id, redirect_uri=CALLBACK)
     assert served.status_code != 503
     sandbox.reset()
@@ -41,6 +57,7 @@ def test_webview_path_without_language_is_refused_unless_switched(sandbox, flow)
 
 
 # --- S2: the first sync finishing after the callback ---------------------------------------------------
+
 
 def test_first_sync_can_finish_after_the_connection_exists(sandbox, sandbox_user):
     sandbox.control("POST", "/_sandbox/settings", {"first_sync_delay": 600})
@@ -58,6 +75,7 @@ def test_first_sync_by_default_finishes_with_the_connection(sandbox, sandbox_use
 
 
 # --- S8: transactions Powens allows -------------------------------------------------------------------------
+
 
 def test_card_payments_name_their_counterparty_by_card_pan(sandbox, sandbox_user):
     rows = transactions(sandbox, sandbox_user, new_connection(sandbox, sandbox_user)["accounts"][0]["id"])
@@ -86,25 +104,28 @@ def test_a_row_without_last_update_is_listed_but_never_after_a_date(sandbox, san
     sandbox.control("POST", f"/_sandbox/transactions/{row['id']}/edit", {"last_update": None})
     listed = {item["id"]: item for item in transactions(sandbox, sandbox_user, account_id)}
     assert listed[row["id"]]["last_update"] is None
-    assert row["id"] not in {item["id"] for item in transactions(sandbox, sandbox_user, account_id,
-                                                                    last_update="2000-01-01 00:00:00")}
+    assert row["id"] not in {
+        item["id"] for item in transactions(sandbox, sandbox_user, account_id, last_update="2000-01-01 00:00:00")
+    }
 
 
 def test_edit_refuses_unknown_fields(sandbox, sandbox_user):
     row = transactions(sandbox, sandbox_user, new_connection(sandbox, sandbox_user)["accounts"][0]["id"])[0]
-    response = requests.post(f"{sandbox.base_url}/_sandbox/transactions/{row['id']}/edit",
-                             json={"colour": "red"}, timeout=10)
+    response = requests.post(
+        f"{sandbox.base_url}/_sandbox/transactions/{row['id']}/edit", json={"colour": "red"}, timeout=10
+    )
     assert response.status_code == 400
 
 
 # --- Naive datetimes: Paris or UTC ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "UTC"])
 def test_naive_datetimes_follow_the_zone_switch(sandbox, sandbox_user, zone):
     sandbox.control("POST", "/_sandbox/settings", {"naive_timezone": zone})
     account_id = new_connection(sandbox, sandbox_user)["accounts"][0]["id"]
     stamp = dt.datetime.fromisoformat(transactions(sandbox, sandbox_user, account_id)[0]["last_update"])
-    expected = dt.datetime.now(dt.timezone.utc).astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+    expected = dt.datetime.now(dt.UTC).astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
     assert abs(stamp - expected) < dt.timedelta(minutes=1)
 
 

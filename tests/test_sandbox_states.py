@@ -1,24 +1,26 @@
 """Connection states over time: SCA, decoupled/resume, consent lapse, psu_requested, delayed first sync, persistence."""
+
 import requests
 
 from conftest import TEST_BANK_NAME, connector_uuid, start_sandbox
 
 
 def get_connection(sandbox, user, conn_id, **params):
-    return requests.get(sandbox.api_url + f"/users/me/connections/{conn_id}", params=params,
-                        headers=user["headers"]).json()
+    return requests.get(
+        sandbox.api_url + f"/users/me/connections/{conn_id}", params=params, headers=user["headers"]
+    ).json()
 
 
 def sync(sandbox, user, conn_id, **params):
-    response = requests.put(sandbox.api_url + f"/users/me/connections/{conn_id}", params=params,
-                            headers=user["headers"])
+    response = requests.put(
+        sandbox.api_url + f"/users/me/connections/{conn_id}", params=params, headers=user["headers"]
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def total_rows(sandbox, user):
-    return requests.get(sandbox.api_url + "/users/me/transactions?limit=1&all",
-                        headers=user["headers"]).json()["total"]
+    return requests.get(sandbox.api_url + "/users/me/transactions?limit=1&all", headers=user["headers"]).json()["total"]
 
 
 def test_unattended_sync_never_triggers_sca_and_fetches_nothing(sandbox, sandbox_user, sandbox_connection):
@@ -37,8 +39,9 @@ def test_decoupled_resume_goes_validating_then_ok_with_fresh_consent(sandbox, sa
     conn_id = sandbox_connection["id"]
     sandbox.control("POST", f"/_sandbox/connections/{conn_id}/state", {"state": "decoupled"})
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 86400})
-    resumed = requests.post(sandbox.api_url + f"/users/me/connections/{conn_id}", json={"resume": True},
-                            headers=sandbox_user["headers"]).json()
+    resumed = requests.post(
+        sandbox.api_url + f"/users/me/connections/{conn_id}", json={"resume": True}, headers=sandbox_user["headers"]
+    ).json()
     assert resumed["state"] == "validating"
     done = get_connection(sandbox, sandbox_user, conn_id, expand="sources")
     assert done["state"] is None
@@ -62,7 +65,9 @@ def test_consent_lapses_after_180_days(sandbox, sandbox_user, sandbox_connection
 
 def test_clock_can_be_set_to_a_paris_time(sandbox):
     assert sandbox.control("POST", "/_sandbox/clock", {"now": "2030-03-31 02:30:00"})["now"] == "2030-03-31 03:30:00"
-    assert sandbox.control("POST", "/_sandbox/clock", {"now": "2030-01-15 09:00:00"})["now"].startswith("2030-01-15 09:00")
+    assert sandbox.control("POST", "/_sandbox/clock", {"now": "2030-01-15 09:00:00"})["now"].startswith(
+        "2030-01-15 09:00"
+    )
 
 
 def test_wrong_credentials_then_fixed_password(sandbox, sandbox_user, sandbox_connection):
@@ -77,12 +82,20 @@ def test_wrong_credentials_then_fixed_password(sandbox, sandbox_user, sandbox_co
 
 def test_transient_and_user_action_states_from_test_bank(sandbox, sandbox_user):
     uuid = connector_uuid(sandbox, TEST_BANK_NAME)
-    expected = {"actionneeded": "actionNeeded", "passwordexpired": "passwordExpired",
-                "unavailable": "websiteUnavailable", "sca": "SCARequired", "decoupled": "decoupled",
-                "wrongpass": "wrongpass"}
+    expected = {
+        "actionneeded": "actionNeeded",
+        "passwordexpired": "passwordExpired",
+        "unavailable": "websiteUnavailable",
+        "sca": "SCARequired",
+        "decoupled": "decoupled",
+        "wrongpass": "wrongpass",
+    }
     for password, state in expected.items():
-        conn = sandbox.control("POST", f"/_sandbox/users/{sandbox_user['id_user']}/connections",
-                               {"connector_uuid": uuid, "password": password})
+        conn = sandbox.control(
+            "POST",
+            f"/_sandbox/users/{sandbox_user['id_user']}/connections",
+            {"connector_uuid": uuid, "password": password},
+        )
         assert conn["state"] == state, password
         synced = sandbox.control("POST", f"/_sandbox/connections/{conn['id']}/sync")
         assert synced["state"] == (None if state == "websiteUnavailable" else state), password
@@ -93,8 +106,11 @@ def test_first_sync_waits_for_the_configured_delay():
     try:
         user = handle.control("POST", "/_sandbox/users")
         headers = {"Authorization": f"Bearer {user['auth_token']}"}
-        conn = handle.control("POST", f"/_sandbox/users/{user['id_user']}/connections",
-                              {"connector_uuid": connector_uuid(handle, TEST_BANK_NAME)})
+        conn = handle.control(
+            "POST",
+            f"/_sandbox/users/{user['id_user']}/connections",
+            {"connector_uuid": connector_uuid(handle, TEST_BANK_NAME)},
+        )
         assert len(conn["accounts"]) == 2 and conn["last_update"] is None
         url = handle.api_url + "/users/me/transactions?limit=10"
         assert requests.get(url, headers=headers).json()["transactions"] == []
@@ -109,15 +125,19 @@ def test_state_file_keeps_data_between_runs(tmp_path):
     first = start_sandbox("--state", state_file)
     try:
         user = first.control("POST", "/_sandbox/users")
-        conn = first.control("POST", f"/_sandbox/users/{user['id_user']}/connections",
-                             {"connector_uuid": connector_uuid(first, TEST_BANK_NAME)})
+        conn = first.control(
+            "POST",
+            f"/_sandbox/users/{user['id_user']}/connections",
+            {"connector_uuid": connector_uuid(first, TEST_BANK_NAME)},
+        )
     finally:
         first.stop()
     second = start_sandbox("--state", state_file)
     try:
         headers = {"Authorization": f"Bearer {user['auth_token']}"}
-        again = requests.get(second.api_url + f"/users/me/connections/{conn['id']}?expand=accounts",
-                             headers=headers).json()
+        again = requests.get(
+            second.api_url + f"/users/me/connections/{conn['id']}?expand=accounts", headers=headers
+        ).json()
         assert [item["balance"] for item in again["accounts"]] == [item["balance"] for item in conn["accounts"]]
     finally:
         second.stop()

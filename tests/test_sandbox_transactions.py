@@ -1,4 +1,5 @@
 """Transaction listing: required limit, filters, keyset paging over 10,000+ rows, last_update, pending and deletions."""
+
 import base64
 import json
 import re
@@ -36,14 +37,37 @@ def test_limit_is_required_and_bounded(sandbox, sandbox_user, sandbox_connection
 def test_list_shape_and_amount_format(sandbox, sandbox_user, sandbox_connection):
     response = requests.get(sandbox.api_url + "/users/me/transactions?limit=50", headers=sandbox_user["headers"])
     data = response.json()
-    assert set(data) >= {"transactions", "first_date", "last_date", "result_min_date", "result_max_date",
-                         "total", "_links"}
+    assert set(data) >= {
+        "transactions",
+        "first_date",
+        "last_date",
+        "result_min_date",
+        "result_max_date",
+        "total",
+        "_links",
+    }
     assert data["_links"]["prev"] is None and data["_links"]["self"]["href"].endswith("limit=50")
     assert re.search(r'"value": -?\d+\.\d\d[,}]', response.text), "amounts are numbers with two decimals"
     row = data["transactions"][0]
-    for key in ("id", "id_account", "date", "rdate", "vdate", "application_date", "value", "type",
-                "original_wording", "simplified_wording", "wording", "coming", "last_update", "deleted",
-                "counterparty", "original_currency", "date_scraped"):
+    for key in (
+        "id",
+        "id_account",
+        "date",
+        "rdate",
+        "vdate",
+        "application_date",
+        "value",
+        "type",
+        "original_wording",
+        "simplified_wording",
+        "wording",
+        "coming",
+        "last_update",
+        "deleted",
+        "counterparty",
+        "original_currency",
+        "date_scraped",
+    ):
         assert key in row, key
 
 
@@ -55,11 +79,11 @@ def test_paging_over_ten_thousand_rows_is_exact_while_rows_arrive(sandbox, sandb
     added = []
 
     def add_rows(page):
-        added.extend(sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions",
-                                     {"count": 3})["ids"])
+        added.extend(sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 3})["ids"])
 
-    rows = follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000",
-                      between_pages=add_rows)
+    rows = follow_all(
+        sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000", between_pages=add_rows
+    )
     ids = [row["id"] for row in rows]
     assert len(ids) == len(set(ids)) == expected
     assert not set(added) & set(ids), "rows dated after the cursor are not mixed into later pages"
@@ -76,8 +100,9 @@ def test_cursor_is_base64_json_like_powens_example(sandbox, sandbox_user, sandbo
     second = requests.get(data["_links"]["next"]["href"], headers=sandbox_user["headers"]).json()
     back = requests.get(second["_links"]["prev"]["href"], headers=sandbox_user["headers"]).json()
     assert [row["id"] for row in back["transactions"]] == [row["id"] for row in data["transactions"]]
-    bad = requests.get(sandbox.api_url + "/users/me/transactions?limit=5&cursor=nonsense",
-                       headers=sandbox_user["headers"])
+    bad = requests.get(
+        sandbox.api_url + "/users/me/transactions?limit=5&cursor=nonsense", headers=sandbox_user["headers"]
+    )
     assert bad.status_code == 400
 
 
@@ -109,8 +134,9 @@ def test_last_update_returns_only_rows_changed_strictly_after(sandbox, sandbox_u
 
 def test_pending_booked_in_place_keeps_the_id(sandbox, sandbox_user, sandbox_connection):
     account_id = sandbox_connection["accounts"][0]["id"]
-    pending_id = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions",
-                                 {"count": 1, "coming": True})["ids"][0]
+    pending_id = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 1, "coming": True})[
+        "ids"
+    ][0]
     row = requests.get(sandbox.api_url + f"/users/me/transactions/{pending_id}", headers=sandbox_user["headers"]).json()
     assert row["coming"] is True
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 2})
@@ -122,17 +148,21 @@ def test_pending_booked_in_place_keeps_the_id(sandbox, sandbox_user, sandbox_con
 
 def test_pending_replaced_by_new_id_marks_old_one_deleted(sandbox, sandbox_user, sandbox_connection):
     account_id = sandbox_connection["accounts"][0]["id"]
-    pending_id = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions",
-                                 {"count": 1, "coming": True})["ids"][0]
+    pending_id = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 1, "coming": True})[
+        "ids"
+    ][0]
     new_id = sandbox.control("POST", f"/_sandbox/transactions/{pending_id}/book", {"keep_id": False})["id"]
     assert new_id != pending_id
-    visible = {row["id"] for row in follow_all(sandbox, sandbox_user,
-                                                sandbox.api_url + "/users/me/transactions?limit=1000")}
+    visible = {
+        row["id"] for row in follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000")
+    }
     assert new_id in visible and pending_id not in visible
     deleted = listing(sandbox, sandbox_user, limit=1000, deleted="true")["transactions"]
     assert [row["id"] for row in deleted] == [pending_id] and deleted[0]["deleted"]
-    with_all = {row["id"] for row in follow_all(sandbox, sandbox_user,
-                                                 sandbox.api_url + "/users/me/transactions?limit=1000&all")}
+    with_all = {
+        row["id"]
+        for row in follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000&all")
+    }
     assert {new_id, pending_id} <= with_all
 
 
@@ -147,13 +177,18 @@ def test_bank_side_deletion_is_hidden_but_readable_with_all(sandbox, sandbox_use
 def test_sync_after_days_books_matured_pending_rows(sandbox, sandbox_user, sandbox_connection):
     account_id = sandbox_connection["accounts"][0]["id"]
     sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 12, "coming": True})
-    pending = [row for row in follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000")
-               if row["coming"]]
+    pending = [
+        row
+        for row in follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000")
+        if row["coming"]
+    ]
     assert len(pending) >= 12
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 5 * 86400})
     sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
-    after = {row["id"]: row for row in follow_all(sandbox, sandbox_user,
-                                                  sandbox.api_url + "/users/me/transactions?limit=1000&all")}
+    after = {
+        row["id"]: row
+        for row in follow_all(sandbox, sandbox_user, sandbox.api_url + "/users/me/transactions?limit=1000&all")
+    }
     outcomes = set()
     for row in pending:
         now = after[row["id"]]

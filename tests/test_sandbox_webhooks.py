@@ -1,4 +1,5 @@
 """Webhooks received by a tiny local HTTP server; signatures checked with an independent HMAC."""
+
 import base64
 import gzip
 import hashlib
@@ -10,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from test_sandbox_webview import callback_params, connect
 
 from powens_sandbox.driver import WebviewDriver
-from test_sandbox_webview import callback_params, connect
 
 
 class Receiver:
@@ -61,11 +62,13 @@ def expected_signature(secret, path, date, body):
 
 
 def test_sync_sends_signed_connection_and_account_synced(sandbox, sandbox_user, sandbox_connection, receiver):
-    sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url,
-                                                   "events": ["CONNECTION_SYNCED", "ACCOUNT_SYNCED"]})
+    sandbox.control(
+        "POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED", "ACCOUNT_SYNCED"]}
+    )
     sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 4 * 86400})
-    response = requests.put(sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}",
-                            headers=sandbox_user["headers"])
+    response = requests.put(
+        sandbox.api_url + f"/users/me/connections/{sandbox_connection['id']}", headers=sandbox_user["headers"]
+    )
     assert response.status_code == 200
     received = receiver.wait_for(3)
     assert len(received) == 3
@@ -95,19 +98,24 @@ def test_sync_sends_signed_connection_and_account_synced(sandbox, sandbox_user, 
 def test_failed_delivery_is_retried(sandbox, sandbox_connection):
     flaky = Receiver(failures_before_success=2)
     try:
-        sandbox.control("POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"],
-                                                       "secret": "other-secret"})
+        sandbox.control(
+            "POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"], "secret": "other-secret"}
+        )
         sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
         path, headers, body = flaky.wait_for(1)[0]
         assert headers["BI-Signature"] == expected_signature("other-secret", path, headers["BI-Signature-Date"], body)
-        attempts = [(item["attempt"], item["status"]) for item in sandbox.control("GET", "/_sandbox/webhooks/deliveries")]
+        attempts = [
+            (item["attempt"], item["status"]) for item in sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+        ]
         assert attempts == [(1, 500), (2, 500), (3, 200)]
     finally:
         flaky.server.shutdown()
 
 
 def test_unreachable_endpoint_gives_bounded_attempts(sandbox, sandbox_connection):
-    sandbox.control("POST", "/_sandbox/webhooks", {"url": "http://127.0.0.1:9/nowhere", "events": ["CONNECTION_SYNCED"]})
+    sandbox.control(
+        "POST", "/_sandbox/webhooks", {"url": "http://127.0.0.1:9/nowhere", "events": ["CONNECTION_SYNCED"]}
+    )
     sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -126,8 +134,10 @@ def test_webview_connect_of_anonymous_user_waits_until_permanent(sandbox, receiv
     params = callback_params(browser.press("submit", account="0"))
     time.sleep(0.3)
     assert receiver.received == [], "no webhook for a temporary user"
-    requests.post(sandbox.api_url + "/auth/token/access", json={
-        "client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "code": params["code"]})
+    requests.post(
+        sandbox.api_url + "/auth/token/access",
+        json={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret, "code": params["code"]},
+    )
     payload = json.loads(receiver.wait_for(1)[0][2])
     assert payload["connection"]["id"] == int(params["connection_id"])
     assert payload["connection"]["accounts"][0]["transactions"], "first sync reports the whole history"
@@ -136,15 +146,18 @@ def test_webview_connect_of_anonymous_user_waits_until_permanent(sandbox, receiv
 @pytest.mark.parametrize("compression", ["signed_as_sent", "signed_decoded"])
 def test_gzip_delivery_signed_either_way(sandbox, sandbox_connection, receiver, compression):
     """Powens gzips with webhooks.compression.enabled; which bytes it signs is not documented."""
-    sandbox.control("POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED"],
-                                                   "compression": compression})
+    sandbox.control(
+        "POST", "/_sandbox/webhooks", {"url": receiver.url, "events": ["CONNECTION_SYNCED"], "compression": compression}
+    )
     sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
     path, headers, body = receiver.wait_for(1)[0]
     assert headers["Content-Encoding"] == "gzip"
     decoded = gzip.decompress(body)
     assert json.loads(decoded)["connection"]["id"] == sandbox_connection["id"]
     signed = body if compression == "signed_as_sent" else decoded
-    assert headers["BI-Signature"] == expected_signature(sandbox.webhook_secret, path, headers["BI-Signature-Date"], signed)
+    assert headers["BI-Signature"] == expected_signature(
+        sandbox.webhook_secret, path, headers["BI-Signature-Date"], signed
+    )
 
 
 @pytest.mark.parametrize("switch", [{"compression": "brotli"}, {"retry_date": "never"}])
@@ -159,8 +172,9 @@ def test_retries_dated_again_or_keeping_the_first_date(sandbox, sandbox_connecti
     """Whether Powens' flusher dates a retry again is not documented: both, each signed right."""
     flaky = Receiver(failures_before_success=2)
     try:
-        sandbox.control("POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"],
-                                                       "retry_date": retry_date})
+        sandbox.control(
+            "POST", "/_sandbox/webhooks", {"url": flaky.url, "events": ["CONNECTION_SYNCED"], "retry_date": retry_date}
+        )
         sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
         flaky.wait_for(1)
         dates = [headers["BI-Signature-Date"] for headers, _body in flaky.attempts]
@@ -169,7 +183,8 @@ def test_retries_dated_again_or_keeping_the_first_date(sandbox, sandbox_connecti
         assert len({json.loads(body)["id_webhook_data"] for _headers, body in flaky.attempts}) == 1
         for headers, body in flaky.attempts:
             assert headers["BI-Signature"] == expected_signature(
-                sandbox.webhook_secret, "/hooks/powens", headers["BI-Signature-Date"], body)
+                sandbox.webhook_secret, "/hooks/powens", headers["BI-Signature-Date"], body
+            )
         deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
         assert [item["signature_date"] for item in deliveries] == dates
     finally:

@@ -1,23 +1,22 @@
 """The webhook body is authenticated while it goes by (issue 13 §4): HMAC with every candidate
 secret over the body as sent and as decoded, the decoding streamed and capped, nothing held."""
+
 import base64
 import datetime
 import gzip
 import hashlib
 import hmac
-import time
 import tracemalloc
 import zlib
 
 import pytest
-
 from powens import webhooks
 from powens.errors import WebhookSignatureError
 from powens.signature import SignatureCheck, check_signature_date, sign_webhook
 
 PATH = '/powens/webhook/connection_synced'
 DATE = '2026-03-04T07:12:55.123456Z'
-SIGNED_AT = datetime.datetime(2026, 3, 4, 7, 12, 55, 123456, tzinfo=datetime.timezone.utc)
+SIGNED_AT = datetime.datetime(2026, 3, 4, 7, 12, 55, 123456, tzinfo=datetime.UTC)
 BODY = b'{"id_webhook_data": 1, "connection": {"id": 4521, "id_user": 7}}'
 MIB = 1024 * 1024
 
@@ -85,17 +84,14 @@ def test_body_that_is_not_gzip_is_only_checked_as_sent():
 
 @pytest.mark.parametrize('decompressed', [100 * MIB, 1024 * MIB])
 def test_gzip_bomb_is_checked_without_being_held(decompressed):
-    """Before: gunzipped whole in memory (100 MiB), then parsed. The figures go to the README."""
+    """Before: gunzipped whole in memory (100 MiB), then parsed."""
     bomb = gzip_bomb(decompressed)
     tracemalloc.start()
     try:
-        started = time.perf_counter()
         matching, error = checked(['a', 'b'], documented_signature('a', BODY), bomb, 'gzip', cap=128 * MIB)
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    print(f'\ngzip bomb {len(bomb) // 1024} KiB -> {decompressed // MIB} MiB: {elapsed:.2f} s, peak {peak / MIB:.2f} MiB')
     assert matching == set()
     assert (error is None) == (decompressed <= 128 * MIB)
     assert peak < 2 * MIB
@@ -114,9 +110,17 @@ def test_signature_date_window_before_reading_the_body():
             check_signature_date(date, signature, max_age=horizon, now=now)
 
 
-@pytest.mark.parametrize('header, expected', [
-    (None, None), ('', None), ('identity', None), ('gzip', 'gzip'), ('X-GZIP', 'gzip'), ('identity, gzip', 'gzip'),
-])
+@pytest.mark.parametrize(
+    'header, expected',
+    [
+        (None, None),
+        ('', None),
+        ('identity', None),
+        ('gzip', 'gzip'),
+        ('X-GZIP', 'gzip'),
+        ('identity, gzip', 'gzip'),
+    ],
+)
 def test_content_coding(header, expected):
     assert webhooks.content_coding(header) == expected
 

@@ -11,8 +11,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from .. import const
 from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, WEBHOOK_ROUTE
 from ..models.powens_webview_state import PowensStateError
-from ..powens import PowensError, WebhookSignatureError, WebviewError
-from ..powens import webhooks
+from ..powens import PowensError, WebhookSignatureError, WebviewError, webhooks
 from ..powens.const import SIGNATURE_DATE_HEADER, SIGNATURE_HEADER
 from ..powens.signature import SignatureCheck, check_signature_date
 from ..powens.webview import parse_callback
@@ -69,7 +68,8 @@ class PowensController(http.Controller):
             if round_trip._powens_discard_orphans(connection_ids):
                 message = request.env._(
                     "%(reason)s The connection made at Powens was deleted there: nothing of it was kept.",
-                    reason=message)
+                    reason=message,
+                )
         return cls._error_page(message, round_trip.request_id if round_trip else None)
 
     @http.route(f"{REQUEST_ROUTE}/<int:request_id>", type="http", auth="user", methods=["GET"])
@@ -94,19 +94,28 @@ class PowensController(http.Controller):
     @classmethod
     def _error_page(cls, message, connection_request=None):
         """Nothing changed; back to where the connection started: the bank, or the request."""
-        return request.render("ingeneo_powens.powens_callback_error", {
-            "message": message,
-            "back_url": cls._request_url(connection_request) if connection_request else None,
-        }, status=400)
+        return request.render(
+            "ingeneo_powens.powens_callback_error",
+            {
+                "message": message,
+                "back_url": cls._request_url(connection_request) if connection_request else None,
+            },
+            status=400,
+        )
 
     # --- Webhooks ---------------------------------------------------------------------------
 
     @http.route(
-        [WEBHOOK_ROUTE, f"{WEBHOOK_ROUTE}/<string:event>"], type="http", auth="public", methods=["POST"],
-        csrf=False, save_session=False,
+        [WEBHOOK_ROUTE, f"{WEBHOOK_ROUTE}/<string:event>"],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
         # Also caps a body sent without Content-Length (chunked) while it is read; one byte
         # more than accepted, as the stream stops silently at the cap: longer is then visible.
-        max_content_length=lambda _controller: const.WEBHOOK_MAX_BODY_BYTES + 1)
+        max_content_length=lambda _controller: const.WEBHOOK_MAX_BODY_BYTES + 1,
+    )
     def powens_webhook(self, event=None, **_query):
         """Where Powens notifies syncs and deletions (shared/powens-api.md §7). Register
         ``/powens/webhook/<event>`` (e.g. ``/powens/webhook/connection_synced``) for each event
@@ -133,7 +142,8 @@ class PowensController(http.Controller):
         date_header, signature_header = headers.get(SIGNATURE_DATE_HEADER), headers.get(SIGNATURE_HEADER)
         try:
             signed_at = check_signature_date(
-                date_header, signature_header, max_age=timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS))
+                date_header, signature_header, max_age=timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS)
+            )
             content_encoding = headers.get("Content-Encoding")
             webhooks.content_coding(content_encoding)
         except WebhookSignatureError as error:
@@ -171,31 +181,42 @@ class PowensController(http.Controller):
             payload = webhooks.parse_payload(body)
         except webhooks.WebhookTooLarge:
             outcome = Event._powens_receive_unread(signing_companies, event_type, signed_at, len(raw))
-            _logger.info("Powens webhook %s too long to be read at once (%s bytes as sent): %s",
-                         event_type, len(raw), outcome)
+            _logger.info(
+                "Powens webhook %s too long to be read at once (%s bytes as sent): %s", event_type, len(raw), outcome
+            )
             return self._webhook_answer(200, outcome)
         except webhooks.WebhookPayloadError as error:
             return self._webhook_answer(400, str(error))
         event_type = event_type or webhooks.infer_event(payload)
         try:
             company = Event._powens_authenticate(
-                webhooks.powens_user_id(event_type, payload), signing_companies, signed_at, payload)
+                webhooks.powens_user_id(event_type, payload), signing_companies, signed_at, payload
+            )
         except WebhookSignatureError as error:
             return self._webhook_refused(error)
         try:
             outcome = Event._powens_receive(company, event_type, payload, signed_at, signature_header)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise  # Odoo rolls back and serves the request again
-        except Exception as error:  # noqa: BLE001 - any failure: rolled back, Powens sends it again
+        except Exception as error:
             request.env.cr.rollback()
             # The traceback at DEBUG only: database errors quote the rows they refused (bank data).
-            _logger.error("Powens webhook %s (delivery %s) of company %s failed (%s); rolled back for Powens "
-                          "to deliver it again", event_type, payload.get("id_webhook_data"), company.id,
-                          type(error).__name__)
+            _logger.error(
+                "Powens webhook %s (delivery %s) of company %s failed (%s); rolled back for Powens to deliver it again",
+                event_type,
+                payload.get("id_webhook_data"),
+                company.id,
+                type(error).__name__,
+            )
             _logger.debug("Powens webhook failure", exc_info=True)
             return self._webhook_answer(500, "not processed, send again")
-        _logger.info("Powens webhook %s (delivery %s) of company %s: %s",
-                     event_type, payload.get("id_webhook_data"), company.id, outcome)
+        _logger.info(
+            "Powens webhook %s (delivery %s) of company %s: %s",
+            event_type,
+            payload.get("id_webhook_data"),
+            company.id,
+            outcome,
+        )
         return self._webhook_answer(200, outcome)
 
     @classmethod

@@ -12,17 +12,27 @@ class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
     powens_transaction_id = fields.Char(
-        string="Powens transaction ID", readonly=True, copy=False,
-        help="The movement's identifier at Powens: a movement is imported once per journal.")
+        string="Powens transaction ID",
+        readonly=True,
+        copy=False,
+        help="The movement's identifier at Powens: a movement is imported once per journal.",
+    )
     powens_original_wording = fields.Char(
-        string="Bank wording", readonly=True, help="The wording exactly as the bank gave it.")
+        string="Bank wording", readonly=True, help="The wording exactly as the bank gave it."
+    )
     powens_bank_date = fields.Date(
-        string="Bank date", readonly=True, copy=False,
+        string="Bank date",
+        readonly=True,
+        copy=False,
         help="The day the bank booked the movement. When it falls in a period the accountant has "
-        "locked, the line is booked at the first open date instead: this keeps the bank's.")
+        "locked, the line is booked at the first open date instead: this keeps the bank's.",
+    )
     powens_deleted_at = fields.Datetime(
-        string="Deleted at the bank", readonly=True, copy=False,
-        help="The bank no longer lists this movement; it stays here until the accountant decides.")
+        string="Deleted at the bank",
+        readonly=True,
+        copy=False,
+        help="The bank no longer lists this movement; it stays here until the accountant decides.",
+    )
 
     _powens_transaction_unique = models.Constraint(
         "UNIQUE(journal_id, powens_transaction_id)",
@@ -82,21 +92,26 @@ class AccountBankStatementLine(models.Model):
         with its reason (unless the bank deleted it, or it is older than the history);
         one that maps now leaves the refused list."""
         Refused = self.env["powens.refused.transaction"]
-        ids = [str(payload["id"]) for payload in payloads if isinstance(payload, dict) and payload.get("id") is not None]
+        ids = [
+            str(payload["id"]) for payload in payloads if isinstance(payload, dict) and payload.get("id") is not None
+        ]
         refused = Refused._by_powens_id(journal, ids)
         movements = {}
         for payload in payloads:
             try:
-                movement = map_transaction(
-                    payload, account_currency=currency.name, precision=currency.decimal_places)
+                movement = map_transaction(payload, account_currency=currency.name, precision=currency.decimal_places)
             except TransactionRejected as rejection:
                 known = refused.pop(rejection.powens_id, Refused)
                 bank_date = Refused._bank_date(payload)
                 if isinstance(payload, dict) and payload.get("deleted") or (bank_date and bank_date < history_start):
                     known.sudo().unlink()
                     continue
-                _logger.warning("Powens transaction %s of journal %s refused: %s",
-                                rejection.powens_id or "?", journal.id, rejection.reason)
+                _logger.warning(
+                    "Powens transaction %s of journal %s refused: %s",
+                    rejection.powens_id or "?",
+                    journal.id,
+                    rejection.reason,
+                )
                 counts["rejected"] += 1
                 counts["newly_rejected"] += not known
                 if rejection.powens_id:  # without an id, nothing could read it again
@@ -110,10 +125,12 @@ class AccountBankStatementLine(models.Model):
     @api.model
     def _powens_lines_by_id(self, journal, movements):
         """The journal's lines already imported for these movements, in one query."""
-        lines = self.sudo().search([
-            ("journal_id", "=", journal.id),
-            ("powens_transaction_id", "in", list(movements)),
-        ])
+        lines = self.sudo().search(
+            [
+                ("journal_id", "=", journal.id),
+                ("powens_transaction_id", "in", list(movements)),
+            ]
+        )
         return {line.powens_transaction_id: line for line in lines}
 
     @api.model

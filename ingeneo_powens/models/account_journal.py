@@ -7,6 +7,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES, REQUEST_OPEN_STATES, SETUP_GROUP
@@ -40,50 +41,76 @@ class AccountJournal(models.Model):
     _inherit = "account.journal"
 
     powens_account_id = fields.Many2one(
-        "powens.account", string="Powens account", copy=False, readonly=True, index="btree_not_null",
+        "powens.account",
+        string="Powens account",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
         check_company=True,
-        help="The bank account, reached through Powens, whose movements feed this journal.")
+        help="The bank account, reached through Powens, whose movements feed this journal.",
+    )
     powens_connection_id = fields.Many2one(
-        "powens.connection", string="Powens connection", copy=False, readonly=True, check_company=True,
-        help="The bank login at Powens this journal was connected with.")
+        "powens.connection",
+        string="Powens connection",
+        copy=False,
+        readonly=True,
+        check_company=True,
+        help="The bank login at Powens this journal was connected with.",
+    )
     powens_state = fields.Selection(
-        JOURNAL_POWENS_STATES, string="Automatic retrieval", default="not_connected",
-        required=True, copy=False, readonly=True, tracking=True)
+        JOURNAL_POWENS_STATES,
+        string="Automatic retrieval",
+        default="not_connected",
+        required=True,
+        copy=False,
+        readonly=True,
+        tracking=True,
+    )
     powens_message = fields.Char(string="Retrieval message", copy=False, readonly=True)
     powens_consent_expires_at = fields.Datetime(
-        related="powens_connection_id.consent_expires_at", string="Consent expires on")
+        related="powens_connection_id.consent_expires_at", string="Consent expires on"
+    )
     powens_last_sync_at = fields.Datetime(string="Last retrieval", copy=False, readonly=True)
-    powens_next_sync_at = fields.Datetime(
-        related="powens_connection_id.next_try", string="Next retrieval at Powens")
+    powens_next_sync_at = fields.Datetime(related="powens_connection_id.next_try", string="Next retrieval at Powens")
     powens_sync_started_at = fields.Datetime(copy=False, readonly=True)
     # Related fields are computed as superuser: the bank's live balance is shown to those who
     # may read the Powens account (the holders of the right, in their companies), not to every
     # reader of the journal.
     powens_balance = fields.Monetary(
-        related="powens_account_id.balance", string="Balance at the bank",
-        currency_field="powens_balance_currency_id", groups=SETUP_GROUP)
+        related="powens_account_id.balance",
+        string="Balance at the bank",
+        currency_field="powens_balance_currency_id",
+        groups=SETUP_GROUP,
+    )
     powens_balance_currency_id = fields.Many2one(
-        related="powens_account_id.currency_id", string="Currency at the bank", groups=SETUP_GROUP)
+        related="powens_account_id.currency_id", string="Currency at the bank", groups=SETUP_GROUP
+    )
     powens_balance_difference = fields.Monetary(
-        compute="_compute_powens_balance_difference", string="Difference with the journal",
-        currency_field="powens_balance_currency_id", groups=SETUP_GROUP,
+        compute="_compute_powens_balance_difference",
+        string="Difference with the journal",
+        currency_field="powens_balance_currency_id",
+        groups=SETUP_GROUP,
         help="The bank's balance at Powens minus the journal's balance: not zero when movements "
-        "are missing, or before the opening balance is entered.")
+        "are missing, or before the opening balance is entered.",
+    )
     powens_pending_ids = fields.One2many("powens.pending.transaction", "journal_id", string="Pending movements")
     powens_refused_ids = fields.One2many("powens.refused.transaction", "journal_id", string="Refused movements")
     powens_history_start = fields.Date(
-        string="Retrieve movements from", copy=False, groups=SETUP_GROUP,
+        string="Retrieve movements from",
+        copy=False,
+        groups=SETUP_GROUP,
         help="No movement dated before this day is imported into this bank, whichever way it "
-        "arrives. Empty: the company's date, set here when the bank is linked.")
+        "arrives. Empty: the company's date, set here when the bank is linked.",
+    )
     powens_sync_log_ids = fields.One2many("powens.sync.log", "journal_id", string="Retrievals")
     powens_account_choice_ids = fields.Many2many(
-        "powens.account", compute="_compute_powens_account_choice_ids",
-        string="Accounts to choose from")
-    powens_request_ids = fields.One2many(
-        "powens.connection.request", "journal_id", string="Connection requests")
+        "powens.account", compute="_compute_powens_account_choice_ids", string="Accounts to choose from"
+    )
+    powens_request_ids = fields.One2many("powens.connection.request", "journal_id", string="Connection requests")
 
     _powens_account_unique = models.Constraint(
-        "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only.")
+        "UNIQUE(powens_account_id)", "A Powens bank account feeds one journal only."
+    )
 
     # --- Write guard --------------------------------------------------------------------------
 
@@ -92,8 +119,7 @@ class AccountJournal(models.Model):
         """The Powens fields of a bank that the user sees but never types: the add-on's own
         flows set them (as superuser), the interface shows them read-only. Odoo's write()
         does not enforce readonly, so ``write``/``create`` do it for these."""
-        return frozenset(name for name, field in self._fields.items()
-                         if name.startswith("powens_") and field.readonly)
+        return frozenset(name for name, field in self._fields.items() if name.startswith("powens_") and field.readonly)
 
     def _powens_check_flow_fields(self, field_names):
         """Refuse a direct write of the Powens fields in ``field_names`` (RPC, imports, any
@@ -103,10 +129,13 @@ class AccountJournal(models.Model):
             return
         written = sorted(self._powens_flow_fields().intersection(field_names))
         if written:
-            raise AccessError(self.env._(
-                "The Powens fields of a bank are set by the Powens actions only (Connect POWENS, "
-                "Choose the bank account, Disconnect...), not written directly: %(fields)s.",
-                fields=", ".join(self._fields[name]._description_string(self.env) for name in written)))
+            raise AccessError(
+                self.env._(
+                    "The Powens fields of a bank are set by the Powens actions only (Connect POWENS, "
+                    "Choose the bank account, Disconnect...), not written directly: %(fields)s.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in written),
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -137,7 +166,8 @@ class AccountJournal(models.Model):
                 journal.powens_account_choice_ids = False
             else:
                 journal.powens_account_choice_ids = journal.powens_connection_id.account_ids.filtered(
-                    lambda account: not account.journal_ids)
+                    lambda account: not account.journal_ids
+                )
 
     # --- Guards -----------------------------------------------------------------------------
 
@@ -161,7 +191,7 @@ class AccountJournal(models.Model):
         return self._powens_consent_action("connect")
 
     def action_powens_reconnect(self):
-        """"Reconnect" a bank Powens cannot sync (strong authentication, new password...)
+        """ "Reconnect" a bank Powens cannot sync (strong authentication, new password...)
         through the reconnect webview; "Renew the consent" of a healthy one as Powens
         documents it, see :meth:`_powens_renew_consent`."""
         self._powens_check_can_connect()
@@ -186,16 +216,21 @@ class AccountJournal(models.Model):
             journal._powens_refresh_connection(client, forced=False)
         except PowensError as error:
             _logger.warning("Powens refused to renew the consent of journal %s: %s", self.id, error)
-            raise UserError(self.env._("Powens could not renew the consent: %(reason)s",
-                                       reason=self._powens_error_message(error))) from None
+            raise UserError(
+                self.env._("Powens could not renew the consent: %(reason)s", reason=self._powens_error_message(error))
+            ) from None
         if connection.state_group in BLOCKING_STATE_GROUPS:
             return self._powens_consent_action("reconnect")
         renewed, report = journal._powens_report_consent(consent_before, renewal_asked=True)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": report, "type": "success" if renewed else "warning", "sticky": not renewed,
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+            "params": {
+                "message": report,
+                "type": "success" if renewed else "warning",
+                "sticky": not renewed,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
         }
 
     def _powens_report_consent(self, consent_before, renewal_asked=False):
@@ -207,29 +242,40 @@ class AccountJournal(models.Model):
         renewed = bool(expiry) and (not consent_before or expiry > consent_before)
         date = expiry and fields.Date.to_string(expiry.date())
         if renewed:
-            body = self.env._("Consent renewed by %(user)s: the movements keep coming until %(date)s.",
-                              user=self.env.user.name, date=date)
+            body = self.env._(
+                "Consent renewed by %(user)s: the movements keep coming until %(date)s.",
+                user=self.env.user.name,
+                date=date,
+            )
         elif self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
-            body = self.env._("Reconnected by %(user)s, but the bank still asks for an action: %(advice)s",
-                              user=self.env.user.name, advice=self.powens_message or "")
+            body = self.env._(
+                "Reconnected by %(user)s, but the bank still asks for an action: %(advice)s",
+                user=self.env.user.name,
+                advice=self.powens_message or "",
+            )
         elif expiry and renewal_asked:
             body = self.env._(
                 "Powens did not renew the consent (asked by %(user)s): it still ends on %(date)s. This bank "
                 "does not allow an early renewal through Powens: reconnect it when it asks for it.",
-                user=self.env.user.name, date=date)
+                user=self.env.user.name,
+                date=date,
+            )
         elif expiry:
             body = self.env._(
                 "Reconnected by %(user)s; the consent was not renewed and still ends on %(date)s.",
-                user=self.env.user.name, date=date)
+                user=self.env.user.name,
+                date=date,
+            )
         else:
             body = self.env._(
                 "Powens did not say until when the consent runs (asked by %(user)s): nothing shows it was renewed.",
-                user=self.env.user.name)
+                user=self.env.user.name,
+            )
         self.sudo().message_post(author_id=self.env.user.partner_id.id, body=body)
         return renewed, body
 
     def action_powens_manage(self):
-        """"Manage the automatic retrieval": the bank's status and its connection requests, in
+        """ "Manage the automatic retrieval": the bank's status and its connection requests, in
         a dialog from which a request is sent to the user who holds the credentials."""
         self._powens_check_can_connect()
         self.ensure_one()
@@ -261,15 +307,21 @@ class AccountJournal(models.Model):
         """Send the connection request to ``user``, then show the bank's dialog again, with it."""
         connection_request = self.env["powens.connection.request"]._send(self, user)
         if connection_request.email_to:
-            message = self.env._("Request sent to %(user)s, at %(email)s.", user=user.name, email=connection_request.email_to)
+            message = self.env._(
+                "Request sent to %(user)s, at %(email)s.", user=user.name, email=connection_request.email_to
+            )
         else:
             message = self.env._(
-                "%(user)s has no e-mail address: the request awaits them in their INGENEO inbox only.", user=user.name)
+                "%(user)s has no e-mail address: the request awaits them in their INGENEO inbox only.", user=user.name
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": "success" if connection_request.email_to else "warning",
-                       "next": self.action_powens_manage()},
+            "params": {
+                "message": message,
+                "type": "success" if connection_request.email_to else "warning",
+                "next": self.action_powens_manage(),
+            },
         }
 
     def action_powens_disconnect(self):
@@ -278,27 +330,38 @@ class AccountJournal(models.Model):
         self._powens_check_can_connect()
         for journal in self.filtered("powens_connection_id"):
             connection = journal.powens_connection_id
-            other_journals = self.sudo().search([
-                ("powens_connection_id", "=", connection.id), ("id", "!=", journal.id),
-                ("powens_state", "!=", "disconnected")])
+            other_journals = self.sudo().search(
+                [
+                    ("powens_connection_id", "=", connection.id),
+                    ("id", "!=", journal.id),
+                    ("powens_state", "!=", "disconnected"),
+                ]
+            )
             if not other_journals:
                 try:
                     connection._powens_client().delete_connection(connection.powens_id)
                 except PowensNotFound:
                     _logger.info("Powens connection %s was already deleted at Powens", connection.powens_id)
                 except PowensError as error:
-                    raise UserError(self.env._("Powens could not delete the connection: %(error)s", error=error)) from None
+                    raise UserError(
+                        self.env._("Powens could not delete the connection: %(error)s", error=error)
+                    ) from None
                 connection.sudo().active = False
-            journal._powens_mark_disconnected(self.env._(
-                "Disconnected from Powens by %(user)s; the data was deleted at Powens, the imported "
-                "movements are kept.", user=self.env.user.name))
+            journal._powens_mark_disconnected(
+                self.env._(
+                    "Disconnected from Powens by %(user)s; the data was deleted at Powens, the imported "
+                    "movements are kept.",
+                    user=self.env.user.name,
+                )
+            )
         return True
 
     def _powens_mark_disconnected(self, message):
         """Stop feeding these banks: their lines stay, and so do the consent records, marked
         withdrawn (the proof of what was agreed while the data flowed)."""
-        self.env["powens.consent"].sudo().search([
-            ("journal_id", "in", self.ids), ("revoked_at", "=", False)]).revoked_at = fields.Datetime.now()
+        self.env["powens.consent"].sudo().search(
+            [("journal_id", "in", self.ids), ("revoked_at", "=", False)]
+        ).revoked_at = fields.Datetime.now()
         self.sudo().write({"powens_state": "disconnected", "powens_account_id": False, "powens_message": message})
         for journal in self.sudo():
             journal.message_post(author_id=self.env.user.partner_id.id, body=message)
@@ -308,15 +371,16 @@ class AccountJournal(models.Model):
         self._powens_check_can_connect()
         self.ensure_one()
         return self._powens_dialog(
-            self.env._("Choose the bank account"), "powens.account.link.wizard", {"default_journal_id": self.id})
+            self.env._("Choose the bank account"), "powens.account.link.wizard", {"default_journal_id": self.id}
+        )
 
     def action_powens_search_connectors(self):
-        """"Is my bank compatible?": search Powens' list of banks."""
+        """ "Is my bank compatible?": search Powens' list of banks."""
         self._powens_check_can_connect()
         self.ensure_one()
         return self._powens_dialog(
-            self.env._("Is my bank compatible?"), "powens.connector.search",
-            {"default_company_id": self.company_id.id})
+            self.env._("Is my bank compatible?"), "powens.connector.search", {"default_company_id": self.company_id.id}
+        )
 
     def action_powens_open_lines(self):
         """The bank's movements, the ones the bank deleted after import first in mind."""
@@ -326,23 +390,28 @@ class AccountJournal(models.Model):
             "name": self.env._("Movements of %(bank)s", bank=self.name),
             "res_model": "account.bank.statement.line",
             "view_mode": "list,form",
-            "views": [(self.env.ref("ingeneo_powens.account_bank_statement_line_view_list_powens").id, "list"),
-                      (self.env.ref("ingeneo_powens.account_bank_statement_line_view_form_powens").id, "form")],
+            "views": [
+                (self.env.ref("ingeneo_powens.account_bank_statement_line_view_list_powens").id, "list"),
+                (self.env.ref("ingeneo_powens.account_bank_statement_line_view_form_powens").id, "form"),
+            ],
             "search_view_id": self.env.ref("ingeneo_powens.account_bank_statement_line_view_search_powens").id,
             "domain": [("journal_id", "=", self.id)],
             "context": {"create": False},
         }
 
     def action_powens_sync(self):
-        """"Synchronise now": the user asks for fresh data, so Powens is asked to sync the
+        """ "Synchronise now": the user asks for fresh data, so Powens is asked to sync the
         bank first (it may then ask for a strong authentication), then the retrieval runs."""
         self._powens_check_can_connect()
         connected = self.filtered("powens_account_id")
         claimed = connected._powens_claim()
         for journal in claimed:
             journal._powens_sync("manual", commit_page=lambda count: None)
-        logs = self.env["powens.sync.log"].sudo().search(
-            [("journal_id", "in", claimed.ids)], order="id desc", limit=len(claimed))
+        logs = (
+            self.env["powens.sync.log"]
+            .sudo()
+            .search([("journal_id", "in", claimed.ids)], order="id desc", limit=len(claimed))
+        )
         failed = logs.filtered("error")
         if failed:
             message = self.env._("The retrieval failed: %(error)s", error="; ".join(failed.mapped("error")))
@@ -353,8 +422,12 @@ class AccountJournal(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": "warning" if failed else "info", "sticky": bool(failed),
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+            "params": {
+                "message": message,
+                "type": "warning" if failed else "info",
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
         }
 
     @api.model
@@ -372,8 +445,9 @@ class AccountJournal(models.Model):
             for mine in claimed:
                 try:
                     mine.with_company(mine.company_id)._powens_sync(
-                        "cron", commit_page=lambda count: cron._commit_progress())
-                except Exception:  # noqa: BLE001 - a failure outside the retrieval's own guard
+                        "cron", commit_page=lambda count: cron._commit_progress()
+                    )
+                except Exception:
                     _logger.exception("Scheduled Powens retrieval of journal %s failed", mine.id)
                     self.env.cr.rollback()  # everything before this bank is committed
                     mine.powens_sync_started_at = False
@@ -386,10 +460,16 @@ class AccountJournal(models.Model):
         ``_powens_retrieval_due``), those waiting for an action too: the person may have
         acted at the bank or in Powens' webview, and only a retrieval sees it."""
         now = fields.Datetime.now()
-        return self.sudo().search([
-            ("powens_account_id", "!=", False),
-            ("powens_state", "not in", ("not_connected", "disconnected")),
-        ]).filtered(lambda journal: journal._powens_retrieval_due(now))
+        return (
+            self.sudo()
+            .search(
+                [
+                    ("powens_account_id", "!=", False),
+                    ("powens_state", "not in", ("not_connected", "disconnected")),
+                ]
+            )
+            .filtered(lambda journal: journal._powens_retrieval_due(now))
+        )
 
     def _powens_claim(self):
         """Mark these banks as being retrieved, skipping those another worker holds (row
@@ -399,7 +479,8 @@ class AccountJournal(models.Model):
         self.flush_model(["powens_sync_started_at"])
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute("""
+                self.env.cr.execute(
+                    """
                     UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
                      WHERE id IN (
                         SELECT id FROM account_journal
@@ -407,7 +488,9 @@ class AccountJournal(models.Model):
                            AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
                            FOR UPDATE SKIP LOCKED)
                     RETURNING id
-                """, [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT])
+                """,
+                    [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT],
+                )
                 claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
         except SerializationFailure:
             # Another worker claimed one of them and committed after this transaction began
@@ -457,15 +540,18 @@ class AccountJournal(models.Model):
             counts = retrieve()
             if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
                 error = self.powens_message or self.powens_connection_id.powens_state
-        except Exception as failure:  # noqa: BLE001 - one bank's failure must not stop the others
+        except Exception as failure:
             # What was committed stays: every page is applied whole, and the cursor did not
             # move, so the next retrieval reads again from the same point.
             self._powens_roll_back_retrieval(savepoint)
             error = self._powens_failure_message(failure)
             # Powens' own words (its code) for the log; Odoo's errors may quote bank data.
-            _logger.warning("Powens retrieval of journal %s failed: %s", self.id,
-                            failure if isinstance(failure, PowensError) else error,
-                            exc_info=not isinstance(failure, (PowensError, UserError)))
+            _logger.warning(
+                "Powens retrieval of journal %s failed: %s",
+                self.id,
+                failure if isinstance(failure, PowensError) else error,
+                exc_info=not isinstance(failure, (PowensError, UserError)),
+            )
             self._powens_post_failure(error)
         self.powens_sync_started_at = False
         self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
@@ -499,19 +585,29 @@ class AccountJournal(models.Model):
     def _powens_post_counts(self, counts):
         """Tell the accountant, on the bank, what a retrieval did that needs their eyes."""
         if counts.get("deleted"):
-            self.message_post(body=self.env._(
-                "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
-                "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
-                count=counts["deleted"]))
+            self.message_post(
+                body=self.env._(
+                    "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
+                    "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
+                    count=counts["deleted"],
+                )
+            )
         if counts.get("locked_period"):
-            self.message_post(body=self.env._(
-                "%(count)s movement(s) are dated in a locked period: they were booked at the first "
-                "open date. Their bank date stays on the line (Bank date column of the movements).",
-                count=counts["locked_period"]))
+            self.message_post(
+                body=self.env._(
+                    "%(count)s movement(s) are dated in a locked period: they were booked at the first "
+                    "open date. Their bank date stays on the line (Bank date column of the movements).",
+                    count=counts["locked_period"],
+                )
+            )
         if counts.get("newly_rejected"):
-            self.message_post(body=self.env._(
-                "%(count)s movement(s) could not be imported: they are listed with the reason in the "
-                "bank's POWENS tab, and read again at each retrieval.", count=counts["newly_rejected"]))
+            self.message_post(
+                body=self.env._(
+                    "%(count)s movement(s) could not be imported: they are listed with the reason in the "
+                    "bank's POWENS tab, and read again at each retrieval.",
+                    count=counts["newly_rejected"],
+                )
+            )
 
     def _powens_refresh_connection(self, client, forced):
         """Read the connection at Powens (state, consent, accounts) in one request; when
@@ -530,8 +626,10 @@ class AccountJournal(models.Model):
 
     def _powens_consent_action(self, flow):
         return self._powens_dialog(
-            self.env._("Consent of the account holder"), "powens.consent.wizard",
-            {"default_journal_id": self.id, "default_flow": flow})
+            self.env._("Consent of the account holder"),
+            "powens.consent.wizard",
+            {"default_journal_id": self.id, "default_flow": flow},
+        )
 
     @staticmethod
     def _powens_dialog(title, model, context):
@@ -581,7 +679,8 @@ class AccountJournal(models.Model):
         except PowensError as error:
             raise UserError(self.env._("Powens could not open its connection page: %(error)s", error=error)) from None
         state = self.env["powens.webview.state"]._issue(
-            journal, flow, powens_user, consent, connection_request, known_connection_ids=known_connection_ids)
+            journal, flow, powens_user, consent, connection_request, known_connection_ids=known_connection_ids
+        )
         common = {
             "webview_url": company.powens_webview_url,
             "domain": domain_host(company.powens_domain or ""),
@@ -609,13 +708,18 @@ class AccountJournal(models.Model):
         connected_by = connection_request.requester_id or webview_state.user_id
         consent_before = journal.powens_connection_id.consent_expires_at
         if webview_state.flow == "reconnect":
-            connections_data = [client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))]
+            connections_data = [
+                client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
+            ]
         else:
             connections_data = journal._powens_callback_connections(round_trip, client, result.connection_ids)
         connections = self.env["powens.connection"]
         for data in connections_data:
-            connection = self.env["powens.connection"].sudo()._sync_from_powens(
-                company, data, connected_by=connected_by, user=round_trip.powens_user_id)
+            connection = (
+                self.env["powens.connection"]
+                .sudo()
+                ._sync_from_powens(company, data, connected_by=connected_by, user=round_trip.powens_user_id)
+            )
             self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(connection.powens_id))
             connections |= connection
         if webview_state.consent_id:
@@ -632,10 +736,12 @@ class AccountJournal(models.Model):
         if match:
             journal._powens_link_account(match)
         else:
-            journal.write({
-                "powens_state": "not_connected",
-                "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
-            })
+            journal.write(
+                {
+                    "powens_state": "not_connected",
+                    "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
+                }
+            )
 
     def _powens_callback_connections(self, round_trip, client, connection_ids):
         """Powens' data of the connections a connect callback names, all of them made by this
@@ -648,10 +754,14 @@ class AccountJournal(models.Model):
         for powens_id in connection_ids:
             data = round_trip._powens_created_connection(client, powens_id)
             if data is None:
-                _logger.warning("Powens callback of round trip %s names connection %s, which it did not create",
-                                round_trip.id, powens_id)
-                raise UserError(self.env._(
-                    "The link back from Powens names a connection this connection did not create."))
+                _logger.warning(
+                    "Powens callback of round trip %s names connection %s, which it did not create",
+                    round_trip.id,
+                    powens_id,
+                )
+                raise UserError(
+                    self.env._("The link back from Powens names a connection this connection did not create.")
+                )
             connections_data.append(data)
         return connections_data
 
@@ -664,14 +774,18 @@ class AccountJournal(models.Model):
             "access_denied": self.env._("The connection at Powens was cancelled by %(user)s.", user=self.env.user.name),
             "tos_declined": self.env._(
                 "The connection at Powens did not complete: %(user)s declined Powens' terms of service.",
-                user=self.env.user.name),
+                user=self.env.user.name,
+            ),
             "server_error": self.env._(
-                "The connection at Powens did not complete: Powens met an error. Try again later."),
+                "The connection at Powens did not complete: Powens met an error. Try again later."
+            ),
             "session_expired": self.env._(
-                "The connection at Powens did not complete: the session at Powens expired. Start again."),
+                "The connection at Powens did not complete: the session at Powens expired. Start again."
+            ),
         }
         body = messages.get(error_code) or self.env._(
-            "The connection at Powens did not complete (Powens gave no documented reason). Start again.")
+            "The connection at Powens did not complete (Powens gave no documented reason). Start again."
+        )
         self.sudo().message_post(author_id=self.env.user.partner_id.id, body=body)
 
     def _powens_matching_account(self, accounts):
@@ -698,22 +812,36 @@ class AccountJournal(models.Model):
             except PowensError as error:
                 raise UserError(self.env._("Powens could not enable the account: %(error)s", error=error)) from None
             account.sudo().enabled = True
-        self.sudo().write({
-            "powens_history_start": self._powens_history_start(),
-            "powens_account_id": account.id,
-            "powens_connection_id": account.connection_id.id,
-            "bank_statements_source": "powens",
-            "powens_state": "waiting",
-            "powens_message": self.env._(
-                "Connected. The first movements are expected within 48 to 72 hours, the time "
-                "the bank takes to deliver its history."),
-        })
-        self.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
-            "Connected to Powens account %(account)s by %(user)s.", account=account.display_name, user=self.env.user.name))
-        open_requests = self.env["powens.connection.request"].sudo().search(
-            [("journal_id", "=", self.id), ("state", "in", REQUEST_OPEN_STATES)])
-        open_requests._close("cancelled", self.env._(
-            "The bank was connected by %(user)s: the request is no longer needed.", user=self.env.user.name))
+        self.sudo().write(
+            {
+                "powens_history_start": self._powens_history_start(),
+                "powens_account_id": account.id,
+                "powens_connection_id": account.connection_id.id,
+                "bank_statements_source": "powens",
+                "powens_state": "waiting",
+                "powens_message": self.env._(
+                    "Connected. The first movements are expected within 48 to 72 hours, the time "
+                    "the bank takes to deliver its history."
+                ),
+            }
+        )
+        self.sudo().message_post(
+            author_id=self.env.user.partner_id.id,
+            body=self.env._(
+                "Connected to Powens account %(account)s by %(user)s.",
+                account=account.display_name,
+                user=self.env.user.name,
+            ),
+        )
+        open_requests = (
+            self.env["powens.connection.request"]
+            .sudo()
+            .search([("journal_id", "=", self.id), ("state", "in", REQUEST_OPEN_STATES)])
+        )
+        open_requests._close(
+            "cancelled",
+            self.env._("The bank was connected by %(user)s: the request is no longer needed.", user=self.env.user.name),
+        )
 
     def _powens_apply_connection_state(self):
         """Derive the bank's status from its connection's Powens state, with what to do in
@@ -725,26 +853,37 @@ class AccountJournal(models.Model):
                 continue
             status = STATE_BY_GROUP.get(connection.state_group, "error")
             if status == "connected" and not self.env["account.bank.statement.line"].sudo().search_count(
-                    [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1):
+                [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1
+            ):
                 status = "waiting"
             advice = journal.with_context(lang=journal._powens_actor_lang())._powens_state_advice(
-                connection.powens_state, connection.error_message)
-            journal.write({
-                "powens_state": status,
-                "powens_message": advice or (journal.powens_message if status == "waiting" else False),
-            })
+                connection.powens_state, connection.error_message
+            )
+            journal.write(
+                {
+                    "powens_state": status,
+                    "powens_message": advice or (journal.powens_message if status == "waiting" else False),
+                }
+            )
             journal._powens_remind(
-                ACTION_REQUIRED_ACTIVITY, status == "action_required", fields.Date.today(),
-                self.env._("The bank asks for an action: %(message)s Reconnect it from its POWENS tab.",
-                           message=advice or ""))
+                ACTION_REQUIRED_ACTIVITY,
+                status == "action_required",
+                fields.Date.today(),
+                self.env._(
+                    "The bank asks for an action: %(message)s Reconnect it from its POWENS tab.", message=advice or ""
+                ),
+            )
             expiry = connection.consent_expires_at
             journal._powens_remind(
                 CONSENT_RENEWAL_ACTIVITY,
                 bool(expiry) and expiry - fields.Datetime.now() <= CONSENT_REMINDER_DELAY,
                 expiry and expiry.date(),
-                self.env._("The consent to retrieve this bank's movements lapses on %(date)s: renew it "
-                           "(POWENS tab, Renew the consent) to keep the movements coming.",
-                           date=expiry and fields.Date.to_string(expiry.date())))
+                self.env._(
+                    "The consent to retrieve this bank's movements lapses on %(date)s: renew it "
+                    "(POWENS tab, Renew the consent) to keep the movements coming.",
+                    date=expiry and fields.Date.to_string(expiry.date()),
+                ),
+            )
 
     def _powens_remind(self, activity_type_xmlid, needed, deadline, note):
         """Keep one open activity of this type for the person who connected the bank while

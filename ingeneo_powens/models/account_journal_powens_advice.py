@@ -24,7 +24,9 @@ class AccountJournal(models.Model):
         if state and advice is None:
             advice = self.env._(
                 "Powens cannot read this bank for now (state %(state)s): if it lasts more than two days, "
-                "contact INGENEO support.", state=state)
+                "contact INGENEO support.",
+                state=state,
+            )
         if advice and bank_message:
             return self.env._("%(advice)s The bank says: %(message)s", advice=advice, message=bank_message)
         return advice or bank_message or False
@@ -32,34 +34,43 @@ class AccountJournal(models.Model):
     def _powens_state_advices(self):
         reconnect = self.env._(
             "The bank asks the account holder to authenticate again (strong authentication): click Reconnect "
-            "and follow the bank's steps.")
+            "and follow the bank's steps."
+        )
         return {
             "SCARequired": reconnect,
             "webauthRequired": reconnect,
             "additionalInformationNeeded": self.env._(
-                "The bank asks for more information, such as a code it sent: click Reconnect and enter it."),
+                "The bank asks for more information, such as a code it sent: click Reconnect and enter it."
+            ),
             "decoupled": self.env._(
                 "The bank waits for the account holder to approve the access in their banking app: approve it, "
-                "then click Reconnect."),
+                "then click Reconnect."
+            ),
             "validating": self.env._(
-                "Powens is checking the account holder's approval: nothing to do, the next retrieval tells the "
-                "outcome."),
+                "Powens is checking the account holder's approval: nothing to do, the next retrieval tells the outcome."
+            ),
             "wrongpass": self.env._(
                 "The bank refused the login or the password: the account holder must click Reconnect and enter "
-                "their current ones."),
+                "their current ones."
+            ),
             "passwordExpired": self.env._(
                 "The bank password has expired: the account holder must change it on the bank's website, then "
-                "click Reconnect."),
+                "click Reconnect."
+            ),
             "actionNeeded": self.env._(
                 "The bank asks the account holder to do something on its website (accept new terms, read a "
-                "message): do it there, then click Reconnect."),
+                "message): do it there, then click Reconnect."
+            ),
             "rateLimiting": self.env._(
-                "The bank limits the accesses for now: Powens tries again by itself, nothing to do."),
+                "The bank limits the accesses for now: Powens tries again by itself, nothing to do."
+            ),
             "websiteUnavailable": self.env._(
-                "The bank's website is unavailable for now: Powens tries again by itself, nothing to do."),
+                "The bank's website is unavailable for now: Powens tries again by itself, nothing to do."
+            ),
             "bug": self.env._(
                 "Powens met an error while reading the bank: it tries again once fixed, nothing to do. If it "
-                "lasts more than two days, contact INGENEO support."),
+                "lasts more than two days, contact INGENEO support."
+            ),
         }
 
     def _powens_error_message(self, error):
@@ -72,30 +83,36 @@ class AccountJournal(models.Model):
         if isinstance(error, errors.PowensNoAccount):
             return self.env._(
                 "The account holder no longer shares this bank account with Powens: click Reconnect (or Choose "
-                "the bank account) and tick it again.")
+                "the bank account) and tick it again."
+            )
         if isinstance(error, errors.PowensRateLimited) or error.code == "tooManySync":
             return self.env._(
-                "Powens' rate limit was reached: the retrieval is tried again at the next scheduled run, nothing "
-                "to do.")
+                "Powens' rate limit was reached: the retrieval is tried again at the next scheduled run, nothing to do."
+            )
         if isinstance(error, errors.PowensAuthError):
             return self.env._(
                 "Powens no longer accepts this company's access and could not renew it: check the POWENS "
-                "settings (client ID and secret), then try again.")
+                "settings (client ID and secret), then try again."
+            )
         if isinstance(error, errors.PowensNotFound):
             return self.env._(
-                "Powens no longer knows this bank's connection or account: disconnect the bank, then connect it "
-                "again.")
+                "Powens no longer knows this bank's connection or account: disconnect the bank, then connect it again."
+            )
         if error.code == "connectionLocked":
             return self.env._(
-                "Powens has locked this connection for now: the retrieval is tried again later, nothing to do.")
+                "Powens has locked this connection for now: the retrieval is tried again later, nothing to do."
+            )
         if isinstance(error, errors.PowensBadResponse):
             return self.env._(
                 "Powens sent an answer that cannot be read: the retrieval is tried again later. If it lasts, "
-                "contact INGENEO support.")
+                "contact INGENEO support."
+            )
         if isinstance(error, (errors.PowensServerError, errors.PowensConnectionError)):
             return self.env._(
                 "Powens could not be reached or is unavailable for now: the retrieval is tried again later. If "
-                "it lasts, check the server's access to the Internet.")
+                "it lasts, check the server's access to the Internet."
+            )
         return self.env._(
             "Powens refused the retrieval (%(code)s): contact INGENEO support, the server log has the details.",
-            code=error.code or error.http_status or "?")
+            code=error.code or error.http_status or "?",
+        )

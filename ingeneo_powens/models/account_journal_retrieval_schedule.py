@@ -26,11 +26,17 @@ class AccountJournal(models.Model):
     _inherit = "account.journal"
 
     powens_notified_at = fields.Datetime(
-        string="Last notification from Powens", copy=False, readonly=True,
-        help="When Powens last notified new data of this bank (webhook), applied here.")
+        string="Last notification from Powens",
+        copy=False,
+        readonly=True,
+        help="When Powens last notified new data of this bank (webhook), applied here.",
+    )
     powens_last_read_at = fields.Datetime(
-        string="Last read at Powens", copy=False, readonly=True,
-        help="When a retrieval last read this bank at Powens, whatever came of it.")
+        string="Last read at Powens",
+        copy=False,
+        readonly=True,
+        help="When a retrieval last read this bank at Powens, whatever came of it.",
+    )
 
     def _powens_retrieval_due(self, now):
         """Whether the scheduled retrieval reads this bank at ``now``."""
@@ -48,8 +54,11 @@ class AccountJournal(models.Model):
     def _powens_webhooks_healthy(self, now):
         """The company receives Powens' webhooks (a secret checks them) and one reached this
         bank lately: its new movements come by themselves."""
-        return bool(self.company_id.sudo().powens_webhook_secret_encrypted and self.powens_notified_at
-                    and self.powens_notified_at >= now - WEBHOOK_HEALTHY_WITHIN)
+        return bool(
+            self.company_id.sudo().powens_webhook_secret_encrypted
+            and self.powens_notified_at
+            and self.powens_notified_at >= now - WEBHOOK_HEALTHY_WITHIN
+        )
 
     def _powens_notified(self, applied):
         """A webhook of Powens brought these banks' new data: ``applied`` here, or left to

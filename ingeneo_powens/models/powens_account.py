@@ -2,6 +2,7 @@ from collections import Counter
 from datetime import timedelta
 
 from odoo import api, fields, models
+
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..powens import PowensNotFound
@@ -39,17 +40,21 @@ class PowensAccount(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     balance = fields.Monetary(readonly=True, currency_field="currency_id")
     enabled = fields.Boolean(
-        readonly=True,
-        help="Enabled at Powens: the account holder consented to share its transactions.")
+        readonly=True, help="Enabled at Powens: the account holder consented to share its transactions."
+    )
     journal_ids = fields.One2many("account.journal", "powens_account_id", string="Journals")
     last_update_cursor = fields.Datetime(
-        string="Changes imported up to", readonly=True, copy=False,
+        string="Changes imported up to",
+        readonly=True,
+        copy=False,
         help="Powens' time of the newest change imported; the next retrieval asks for the "
-        "changes after it. It moves only once every line before it is committed.")
-    journal_id = fields.Many2one("account.journal", compute="_compute_journal_id", string="Journal")
+        "changes after it. It moves only once every line before it is committed.",
+    )
+    journal_id = fields.Many2one("account.journal", compute="_compute_journal_id")
 
     _powens_id_unique = models.Constraint(
-        "UNIQUE(connection_id, powens_id)", "A Powens account is recorded once per connection.")
+        "UNIQUE(connection_id, powens_id)", "A Powens account is recorded once per connection."
+    )
 
     @api.depends("journal_ids")
     def _compute_journal_id(self):

@@ -16,17 +16,26 @@ class PowensConnection(models.Model):
     name = fields.Char(string="Bank", required=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     user_id = fields.Many2one(
-        "powens.user", string="Powens user", readonly=True, index=True, ondelete="restrict",
-        help="The Powens user holding this connection: only its token reaches it.")
+        "powens.user",
+        string="Powens user",
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        help="The Powens user holding this connection: only its token reaches it.",
+    )
     powens_id = fields.Integer(string="Powens connection ID", required=True, readonly=True)
     connector_uuid = fields.Char(readonly=True)
     powens_state = fields.Char(
-        string="Powens state", readonly=True, tracking=True,
-        help="The connection state as Powens reports it (empty when the last sync succeeded).")
+        string="Powens state",
+        readonly=True,
+        tracking=True,
+        help="The connection state as Powens reports it (empty when the last sync succeeded).",
+    )
     state_group = fields.Selection(
-        [("ok", "OK"), ("user_action", "Action required"), ("transient", "Temporary problem"),
-         ("error", "Error")],
-        compute="_compute_state_group", store=True)
+        [("ok", "OK"), ("user_action", "Action required"), ("transient", "Temporary problem"), ("error", "Error")],
+        compute="_compute_state_group",
+        store=True,
+    )
     error_message = fields.Char(string="Message from the bank", readonly=True)
     consent_expires_at = fields.Datetime(string="Consent expires on", readonly=True)
     last_update = fields.Datetime(string="Last successful sync at Powens", readonly=True)
@@ -36,7 +45,8 @@ class PowensConnection(models.Model):
     active = fields.Boolean(default=True)
 
     _powens_id_unique = models.Constraint(
-        "UNIQUE(company_id, powens_id)", "A Powens connection is recorded once per company.")
+        "UNIQUE(company_id, powens_id)", "A Powens connection is recorded once per company."
+    )
 
     @api.depends("powens_state")
     def _compute_state_group(self):
@@ -60,33 +70,42 @@ class PowensConnection(models.Model):
             values["consent_expires_at"] = naive_utc(consent_expiry)
         connector = data.get("connector") if isinstance(data.get("connector"), dict) else {}
         connection = self.with_context(active_test=False).search(
-            [("company_id", "=", company.id), ("powens_id", "=", int(data["id"]))])
+            [("company_id", "=", company.id), ("powens_id", "=", int(data["id"]))]
+        )
         if connection:
             connection.write(values)
             return connection
-        return self.create(dict(
-            values,
-            company_id=company.id,
-            user_id=user.id if user else False,
-            powens_id=int(data["id"]),
-            connector_uuid=data.get("connector_uuid") or connector.get("uuid") or False,
-            name=connector.get("name") or self.env._("Bank connection %(id)s", id=data["id"]),
-            connected_by_id=(connected_by or self.env.user).id,
-        ))
+        return self.create(
+            dict(
+                values,
+                company_id=company.id,
+                user_id=user.id if user else False,
+                powens_id=int(data["id"]),
+                connector_uuid=data.get("connector_uuid") or connector.get("uuid") or False,
+                name=connector.get("name") or self.env._("Bank connection %(id)s", id=data["id"]),
+                connected_by_id=(connected_by or self.env.user).id,
+            )
+        )
 
     def _powens_client(self):
         """The Powens client of the user holding this connection."""
         self.ensure_one()
         if not self.sudo().user_id:
-            raise UserError(self.env._(
-                "The Powens user holding this connection is unknown: disconnect the bank and connect it again."))
+            raise UserError(
+                self.env._(
+                    "The Powens user holding this connection is unknown: disconnect the bank and connect it again."
+                )
+            )
         return self.sudo().user_id._powens_client()
 
     def _disconnect_banks(self, message):
         """These connections no longer exist at Powens: the banks they fed are disconnected
         (``message`` on each) and the connections archived. Returns the banks."""
-        journals = self.env["account.journal"].sudo().search([
-            ("powens_connection_id", "in", self.ids), ("powens_state", "!=", "disconnected")])
+        journals = (
+            self.env["account.journal"]
+            .sudo()
+            .search([("powens_connection_id", "in", self.ids), ("powens_state", "!=", "disconnected")])
+        )
         journals._powens_mark_disconnected(message)
         self.sudo().active = False
         return journals
@@ -100,4 +119,3 @@ def _consent_expiry(data):
     expiries = [parse_datetime(source.get("access_expire")) for source in sources if isinstance(source, dict)]
     expiries = [expiry for expiry in expiries if expiry]
     return min(expiries) if expiries else None
-

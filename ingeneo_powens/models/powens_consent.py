@@ -15,10 +15,8 @@ class PowensConsent(models.Model):
     _rec_name = "journal_id"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    journal_id = fields.Many2one("account.journal", string="Bank", required=True, readonly=True,
-                                 ondelete="restrict")
-    user_id = fields.Many2one("res.users", string="Given by", required=True, readonly=True,
-                              ondelete="restrict")
+    journal_id = fields.Many2one("account.journal", string="Bank", required=True, readonly=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="Given by", required=True, readonly=True, ondelete="restrict")
     consented_at = fields.Datetime(string="Given on", required=True, readonly=True)
     remote_address = fields.Char(string="From address", readonly=True)
     text_version = fields.Char(readonly=True, default=CONSENT_TEXT_VERSION)
@@ -45,12 +43,14 @@ class PowensConsent(models.Model):
         """Record the current user's consent to ``consent_text`` for ``journal``, before
         anything leaves for Powens (the caller checked the user may give it)."""
         journal = journal.sudo()
-        return self.sudo().create({
-            "company_id": journal.company_id.id,
-            "journal_id": journal.id,
-            "user_id": self.env.uid,
-            "consented_at": fields.Datetime.now(),
-            "remote_address": request.httprequest.remote_addr if request else False,
-            "text_version": CONSENT_TEXT_VERSION,
-            "consent_text": consent_text,
-        })
+        return self.sudo().create(
+            {
+                "company_id": journal.company_id.id,
+                "journal_id": journal.id,
+                "user_id": self.env.uid,
+                "consented_at": fields.Datetime.now(),
+                "remote_address": request.httprequest.remote_addr if request else False,
+                "text_version": CONSENT_TEXT_VERSION,
+                "consent_text": consent_text,
+            }
+        )

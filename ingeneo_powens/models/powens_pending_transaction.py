@@ -18,13 +18,15 @@ class PowensPendingTransaction(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
 
     _powens_transaction_unique = models.Constraint(
-        "UNIQUE(journal_id, powens_transaction_id)", "A pending movement is listed once per journal.")
+        "UNIQUE(journal_id, powens_transaction_id)", "A pending movement is listed once per journal."
+    )
 
     @api.model
     def _by_powens_id(self, journal, movements):
         """The journal's pending movements among ``movements``, in one query."""
-        pending = self.sudo().search([
-            ("journal_id", "=", journal.id), ("powens_transaction_id", "in", list(movements))])
+        pending = self.sudo().search(
+            [("journal_id", "=", journal.id), ("powens_transaction_id", "in", list(movements))]
+        )
         return {row.powens_transaction_id: row for row in pending}
 
     @api.model

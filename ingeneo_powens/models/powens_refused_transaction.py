@@ -14,8 +14,9 @@ class PowensRefusedTransaction(models.Model):
     _description = "Refused bank movement (Powens)"
     _order = "date desc, id desc"
 
-    journal_id = fields.Many2one("account.journal", string="Bank", required=True, readonly=True,
-                                 ondelete="cascade", index=True)
+    journal_id = fields.Many2one(
+        "account.journal", string="Bank", required=True, readonly=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one(related="journal_id.company_id", store=True)
     powens_transaction_id = fields.Char(string="Powens transaction ID", readonly=True)
     date = fields.Date(string="Bank date", readonly=True, help="The movement's date at the bank, when readable.")
@@ -25,13 +26,15 @@ class PowensRefusedTransaction(models.Model):
     payload = fields.Json(string="Powens data", readonly=True)
 
     _powens_transaction_unique = models.Constraint(
-        "UNIQUE(journal_id, powens_transaction_id)", "A refused movement is listed once per bank.")
+        "UNIQUE(journal_id, powens_transaction_id)", "A refused movement is listed once per bank."
+    )
 
     @api.model
     def _by_powens_id(self, journal, powens_ids):
         """The bank's refused movements among ``powens_ids``, in one query."""
-        refused = self.sudo().search([
-            ("journal_id", "=", journal.id), ("powens_transaction_id", "in", list(powens_ids))])
+        refused = self.sudo().search(
+            [("journal_id", "=", journal.id), ("powens_transaction_id", "in", list(powens_ids))]
+        )
         return {row.powens_transaction_id: row for row in refused}
 
     @api.model

@@ -27,22 +27,29 @@ class PowensUser(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     journal_id = fields.Many2one(
-        "account.journal", string="Bank", readonly=True, index="btree_not_null", ondelete="set null",
+        "account.journal",
+        string="Bank",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
         help="The bank whose connections this user holds; empty for the company's user of "
-        "before one user per bank, which may hold several banks.")
+        "before one user per bank, which may hold several banks.",
+    )
     powens_id = fields.Integer(string="Powens user ID", required=True, readonly=True)
     token_encrypted = fields.Char(string="Encrypted token", groups="base.group_system", copy=False)
     api_url = fields.Char(
-        string="Issued by", readonly=True,
-        help="The Powens API the token was issued by: it is never sent anywhere else.")
+        string="Issued by",
+        readonly=True,
+        help="The Powens API the token was issued by: it is never sent anywhere else.",
+    )
     connection_ids = fields.One2many("powens.connection", "user_id", string="Connections")
     active = fields.Boolean(default=True, readonly=True)
 
     # Archived users keep their id: the same id issued again (another domain) must not clash.
-    _powens_id_unique = models.UniqueIndex(
-        "(powens_id) WHERE active", "A Powens user is recorded once.")
+    _powens_id_unique = models.UniqueIndex("(powens_id) WHERE active", "A Powens user is recorded once.")
     _one_user_per_bank = models.UniqueIndex(
-        "(journal_id) WHERE active AND journal_id IS NOT NULL", "A bank has one Powens user.")
+        "(journal_id) WHERE active AND journal_id IS NOT NULL", "A bank has one Powens user."
+    )
 
     @api.model
     def _create_for(self, journal, client):
@@ -50,13 +57,15 @@ class PowensUser(models.Model):
         Called with the bank's row locked, so that two tabs never create two users for it."""
         auth = client.init_user()
         company = journal.company_id.sudo()
-        return self.sudo().create({
-            "company_id": company.id,
-            "journal_id": journal.id,
-            "powens_id": int(auth["id_user"]),
-            "token_encrypted": company._powens_secret_box().encrypt(auth["auth_token"]),
-            "api_url": company.powens_api_url,
-        })
+        return self.sudo().create(
+            {
+                "company_id": company.id,
+                "journal_id": journal.id,
+                "powens_id": int(auth["id_user"]),
+                "token_encrypted": company._powens_secret_box().encrypt(auth["auth_token"]),
+                "api_url": company.powens_api_url,
+            }
+        )
 
     def _powens_client(self):
         """The Powens client bound to this user's token; refused once the token is forgotten,
@@ -66,11 +75,17 @@ class PowensUser(models.Model):
         company = user.company_id
         client = company._powens_client()
         if not user.token_encrypted or user.api_url != company.powens_api_url:
-            raise UserError(self.env._(
-                "The Powens access of this bank was lost (the Powens settings changed or its user "
-                "was deleted): disconnect the bank and connect it again."))
-        return client.with_token(company._powens_unseal(user.token_encrypted), user_id=user.powens_id,
-                                 on_token_renewed=user._powens_keep_renewed_token)
+            raise UserError(
+                self.env._(
+                    "The Powens access of this bank was lost (the Powens settings changed or its user "
+                    "was deleted): disconnect the bank and connect it again."
+                )
+            )
+        return client.with_token(
+            company._powens_unseal(user.token_encrypted),
+            user_id=user.powens_id,
+            on_token_renewed=user._powens_keep_renewed_token,
+        )
 
     def _powens_keep_renewed_token(self, token):
         """Keep the token Powens renewed (``/auth/renew``) after refusing the stored one,
@@ -80,8 +95,9 @@ class PowensUser(models.Model):
 
     def _powens_delete(self, message):
         """Delete these users at Powens (one already gone is fine), each then forgotten here
-        (``message`` on its banks); one whose token was forgotten already cannot be reached. Returns ``{user: error}`` for those Powens did not delete,
-        kept as they are: their data still exists there."""
+        (``message`` on its banks); one whose token was forgotten already cannot be reached.
+        Returns ``{user: error}`` for those Powens did not delete, kept as they are: their data
+        still exists there."""
         failures = {}
         for user in self.sudo():
             try:

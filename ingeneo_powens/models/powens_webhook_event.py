@@ -1,6 +1,6 @@
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
@@ -33,9 +33,11 @@ class PowensWebhookEvent(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     webhook_data_id = fields.Char(
-        string="Powens delivery ID", readonly=True,
+        string="Powens delivery ID",
+        readonly=True,
         help="Powens' id_webhook_data: one notification, however often it is delivered. For a "
-        "delivery without one, a digest of its signature, so that a replay is recognised.")
+        "delivery without one, a digest of its signature, so that a replay is recognised.",
+    )
     event_type = fields.Char(string="Event", required=True, readonly=True)
     received_at = fields.Datetime(required=True, readonly=True, index=True)
     signed_at = fields.Datetime(string="Signed by Powens at", readonly=True)
@@ -45,7 +47,8 @@ class PowensWebhookEvent(models.Model):
 
     # Also what makes two simultaneous deliveries of one notification wait for each other.
     _webhook_data_unique = models.Constraint(
-        "UNIQUE(company_id, webhook_data_id)", "A Powens notification is processed once.")
+        "UNIQUE(company_id, webhook_data_id)", "A Powens notification is processed once."
+    )
 
     # --- Authentication ------------------------------------------------------------------
 
@@ -77,7 +80,7 @@ class PowensWebhookEvent(models.Model):
         later: its signature must be fresh. Reads only; nothing may change before this returned."""
         if not webhooks.as_id(payload.get("id_webhook_data")):
             tolerance = timedelta(seconds=SIGNATURE_TOLERANCE_SECONDS)
-            if abs(datetime.now(timezone.utc) - signed_at) > tolerance:
+            if abs(datetime.now(UTC) - signed_at) > tolerance:
                 raise WebhookSignatureError("signature date too old for a delivery without id_webhook_data")
         if not powens_user_id:
             raise WebhookSignatureError("no Powens user in the delivery")
@@ -98,8 +101,8 @@ class PowensWebhookEvent(models.Model):
         the transaction to be rolled back, the delivery then answered 500 and sent again by
         Powens (the next retrieval would bring it anyway)."""
         # As the superuser (the request is the public user's) in the delivery's company.
-        self = self.with_user(SUPERUSER_ID).with_company(company)
-        event = self._powens_register(company, event_type, payload, signed_at, signature)
+        events = self.with_user(SUPERUSER_ID).with_company(company)
+        event = events._powens_register(company, event_type, payload, signed_at, signature)
         if not event:
             return "duplicate"
         handler = {
@@ -112,7 +115,7 @@ class PowensWebhookEvent(models.Model):
             handler(payload)
         else:
             _logger.debug("Powens notification %s ignored (event not handled)", event_type)
-            event.write({"outcome": "ignored", "summary": self.env._("Event not handled.")})
+            event.write({"outcome": "ignored", "summary": events.env._("Event not handled.")})
         return event.outcome
 
     @api.model
@@ -123,11 +126,19 @@ class PowensWebhookEvent(models.Model):
         started now, brings its content from Powens. Return the outcome."""
         summary = self.env._(
             "Too long to be read at once (%(size)s MB): the scheduled retrieval was started.",
-            size=round(size / 1024 / 1024, 1))
+            size=round(size / 1024 / 1024, 1),
+        )
         for company in signing_companies:
-            self.with_user(SUPERUSER_ID).with_company(company).create({
-                "company_id": company.id, "event_type": event_type or "UNKNOWN", "outcome": "deferred",
-                "received_at": fields.Datetime.now(), "signed_at": naive_utc(signed_at), "summary": summary})
+            self.with_user(SUPERUSER_ID).with_company(company).create(
+                {
+                    "company_id": company.id,
+                    "event_type": event_type or "UNKNOWN",
+                    "outcome": "deferred",
+                    "received_at": fields.Datetime.now(),
+                    "signed_at": naive_utc(signed_at),
+                    "summary": summary,
+                }
+            )
         self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
         return "deferred"
 
@@ -151,16 +162,23 @@ class PowensWebhookEvent(models.Model):
             return self.create(values)
         if self.search_count([("company_id", "=", company.id), ("webhook_data_id", "=", key)], limit=1):
             return self.browse()
-        self.env.cr.execute(SQL(
-            """INSERT INTO powens_webhook_event
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO powens_webhook_event
                    (company_id, webhook_data_id, event_type, received_at, signed_at,
                     create_uid, write_uid, create_date, write_date)
                VALUES (%s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
                ON CONFLICT (company_id, webhook_data_id) DO NOTHING
                RETURNING id""",
-            company.id, key, values["event_type"], values["received_at"], values["signed_at"] or None,
-            self.env.uid, self.env.uid,
-        ))
+                company.id,
+                key,
+                values["event_type"],
+                values["received_at"],
+                values["signed_at"] or None,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else self.browse()
 
@@ -175,9 +193,13 @@ class PowensWebhookEvent(models.Model):
         accounts = [item for item in data.get("accounts") or [] if isinstance(item, dict)]
         journals = self.env["account.journal"]
         if connection:
-            journals = self.env["account.journal"].search([
-                ("company_id", "=", self.company_id.id),
-                ("powens_connection_id", "=", connection.id), ("powens_account_id", "!=", False)])
+            journals = self.env["account.journal"].search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("powens_connection_id", "=", connection.id),
+                    ("powens_account_id", "!=", False),
+                ]
+            )
         by_journal = {journal: [] for journal in journals}
         for account_data in accounts:
             for journal in self._powens_journals_of_account(account_data, connection):
@@ -189,8 +211,10 @@ class PowensWebhookEvent(models.Model):
         connection = self._powens_known_connection(payload.get("id_connection"))
         if connection:
             self.connection_id = connection
-        by_journal = {journal: self._powens_transactions(payload)
-                      for journal in self._powens_journals_of_account(payload, connection)}
+        by_journal = {
+            journal: self._powens_transactions(payload)
+            for journal in self._powens_journals_of_account(payload, connection)
+        }
         self._powens_apply_to_journals(by_journal)
 
     def _powens_apply_to_journals(self, by_journal):
@@ -205,8 +229,12 @@ class PowensWebhookEvent(models.Model):
             # scheduled retrieval, started now, brings the same movements.
             self.env.ref("ingeneo_powens.ir_cron_powens_sync")._trigger()
             self.env["account.journal"].union(*by_journal)._powens_notified(applied=False)
-            self.write({"outcome": "deferred", "summary": self.env._(
-                "Too many movements to import at once: the scheduled retrieval was started.")})
+            self.write(
+                {
+                    "outcome": "deferred",
+                    "summary": self.env._("Too many movements to import at once: the scheduled retrieval was started."),
+                }
+            )
             return
         summary, busy = [], False
         for journal, transactions in by_journal.items():
@@ -215,10 +243,15 @@ class PowensWebhookEvent(models.Model):
                 summary.append(self.env._("%(bank)s: a retrieval is running, left to it", bank=journal.name))
                 continue
             counts = self._powens_import_into(journal, transactions)
-            summary.append(self.env._(
-                "%(bank)s: %(new)s new, %(known)s already there, %(pending)s pending",
-                bank=journal.name, new=counts.get("new", 0), known=counts.get("known", 0),
-                pending=counts.get("pending", 0)))
+            summary.append(
+                self.env._(
+                    "%(bank)s: %(new)s new, %(known)s already there, %(pending)s pending",
+                    bank=journal.name,
+                    new=counts.get("new", 0),
+                    known=counts.get("known", 0),
+                    pending=counts.get("pending", 0),
+                )
+            )
         self.env["account.journal"].union(*by_journal)._powens_notified(applied=True)
         self.write({"outcome": "busy" if busy else "processed", "summary": "; ".join(summary)[:1000]})
 
@@ -242,25 +275,43 @@ class PowensWebhookEvent(models.Model):
             self.write({"outcome": "ignored", "summary": self.env._("Unknown connection.")})
             return
         self.connection_id = connection
-        journals = connection._disconnect_banks(self.env._(
-            "Disconnected: the connection was deleted at Powens; the imported movements are kept."))
-        self.write({"outcome": "processed", "summary": self.env._(
-            "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
+        journals = connection._disconnect_banks(
+            self.env._("Disconnected: the connection was deleted at Powens; the imported movements are kept.")
+        )
+        self.write(
+            {
+                "outcome": "processed",
+                "summary": self.env._("Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-"),
+            }
+        )
 
     def _powens_on_user_deleted(self, payload):
         """A Powens user of the company was deleted, with all its connections: the banks it
         held are disconnected, and its dead token forgotten (the bank's next connection creates
         a new user). One the add-on deleted itself was forgotten already: acknowledged."""
-        user = self.env["powens.user"].with_context(active_test=False).search([
-            ("company_id", "=", self.company_id.id),
-            ("powens_id", "=", webhooks.powens_user_id(webhooks.USER_DELETED, payload) or 0)], limit=1)
+        user = (
+            self.env["powens.user"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("powens_id", "=", webhooks.powens_user_id(webhooks.USER_DELETED, payload) or 0),
+                ],
+                limit=1,
+            )
+        )
         if not user.active:
             self.write({"outcome": "ignored", "summary": self.env._("Powens user already forgotten.")})
             return
-        journals = user._powens_forget(self.env._(
-            "Disconnected: the bank's Powens user was deleted; the imported movements are kept."))
-        self.write({"outcome": "processed", "summary": self.env._(
-            "Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-")})
+        journals = user._powens_forget(
+            self.env._("Disconnected: the bank's Powens user was deleted; the imported movements are kept.")
+        )
+        self.write(
+            {
+                "outcome": "processed",
+                "summary": self.env._("Banks disconnected: %(banks)s", banks=", ".join(journals.mapped("name")) or "-"),
+            }
+        )
 
     # --- Lookups ---------------------------------------------------------------------------------
 
@@ -270,8 +321,11 @@ class PowensWebhookEvent(models.Model):
         powens_id = webhooks.as_id(powens_id)
         if not powens_id:
             return self.env["powens.connection"]
-        return self.env["powens.connection"].with_context(active_test=False).search(
-            [("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)], limit=1)
+        return (
+            self.env["powens.connection"]
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.company_id.id), ("powens_id", "=", powens_id)], limit=1)
+        )
 
     def _powens_journals_of_account(self, account_data, connection):
         """The banks of the company fed by its account ``account_data["id"]``: a bank of
@@ -284,7 +338,8 @@ class PowensWebhookEvent(models.Model):
             domain.append(("connection_id", "=", connection.id))
         accounts = self.env["powens.account"].search(domain)
         return accounts.journal_ids.filtered(
-            lambda journal: journal.company_id == self.company_id and journal.powens_state != "disconnected")
+            lambda journal: journal.company_id == self.company_id and journal.powens_state != "disconnected"
+        )
 
     @staticmethod
     def _powens_transactions(account_data):

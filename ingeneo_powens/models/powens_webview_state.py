@@ -43,20 +43,29 @@ class PowensWebviewState(models.Model):
     user_id = fields.Many2one("res.users", required=True, readonly=True, ondelete="cascade")
     journal_id = fields.Many2one("account.journal", required=True, readonly=True, ondelete="cascade")
     company_id = fields.Many2one(related="journal_id.company_id", store=True)
-    flow = fields.Selection(
-        [("connect", "Connect"), ("reconnect", "Reconnect")], required=True, readonly=True)
+    flow = fields.Selection([("connect", "Connect"), ("reconnect", "Reconnect")], required=True, readonly=True)
     consent_id = fields.Many2one("powens.consent", readonly=True, ondelete="set null")
     request_id = fields.Many2one(
-        "powens.connection.request", string="Connection request", readonly=True, ondelete="cascade",
+        "powens.connection.request",
+        string="Connection request",
+        readonly=True,
+        ondelete="cascade",
         help="Set for a delegated connection: the request addressed to the user is what allows "
-        "them, without the accounting-setup right, to connect this bank.")
+        "them, without the accounting-setup right, to connect this bank.",
+    )
     powens_user_id = fields.Many2one(
-        "powens.user", string="Powens user", readonly=True, ondelete="cascade",
-        help="The Powens user the temporary code was made for: the callback's connections must be its own.")
+        "powens.user",
+        string="Powens user",
+        readonly=True,
+        ondelete="cascade",
+        help="The Powens user the temporary code was made for: the callback's connections must be its own.",
+    )
     known_connection_ids = fields.Json(
-        string="Connections held before", readonly=True,
+        string="Connections held before",
+        readonly=True,
         help="The Powens ids of the connections that user held when the state was issued: "
-        "none of them can be the connection this round trip made.")
+        "none of them can be the connection this round trip made.",
+    )
     expires_at = fields.Datetime(required=True, readonly=True)
     used_at = fields.Datetime(readonly=True)
 
@@ -66,23 +75,27 @@ class PowensWebviewState(models.Model):
         """Record a new round trip for the current user (for ``connection_request`` when
         delegated) through ``powens_user``, which already held ``known_connection_ids``, and
         return its signed `state`."""
-        record = self.sudo().create({
-            "powens_user_id": powens_user.id,
-            "known_connection_ids": sorted(known_connection_ids),
-            "nonce": secrets.token_urlsafe(24),
-            "user_id": self.env.uid,
-            "journal_id": journal.id,
-            "flow": flow,
-            "consent_id": consent.id if consent else False,
-            "request_id": connection_request.id if connection_request else False,
-            "expires_at": fields.Datetime.now() + timedelta(seconds=STATE_LIFETIME_SECONDS),
-        })
+        record = self.sudo().create(
+            {
+                "powens_user_id": powens_user.id,
+                "known_connection_ids": sorted(known_connection_ids),
+                "nonce": secrets.token_urlsafe(24),
+                "user_id": self.env.uid,
+                "journal_id": journal.id,
+                "flow": flow,
+                "consent_id": consent.id if consent else False,
+                "request_id": connection_request.id if connection_request else False,
+                "expires_at": fields.Datetime.now() + timedelta(seconds=STATE_LIFETIME_SECONDS),
+            }
+        )
         return f"{record.nonce}.{record._signature()}"
 
     def _signature(self):
         self.ensure_one()
-        message = (f"{self.nonce}|{self.user_id.id}|{self.journal_id.id}|{self.flow}|{self.request_id.id or ''}|"
-                   f"{self.expires_at.isoformat()}")
+        message = (
+            f"{self.nonce}|{self.user_id.id}|{self.journal_id.id}|{self.flow}|{self.request_id.id or ''}|"
+            f"{self.expires_at.isoformat()}"
+        )
         return hmac(self.env(su=True), STATE_HMAC_SCOPE, message)
 
     def _consume(self, state):
@@ -91,21 +104,24 @@ class PowensWebviewState(models.Model):
         nonce, _dot, signature = (state or "").partition(".")
         if not (nonce and signature):
             raise PowensStateError(self.env._("The link back from Powens is incomplete."))
-        self.env.cr.execute(
-            "SELECT id FROM powens_webview_state WHERE nonce = %s FOR UPDATE", [nonce])
+        self.env.cr.execute("SELECT id FROM powens_webview_state WHERE nonce = %s FOR UPDATE", [nonce])
         row = self.env.cr.fetchone()
         record = self.sudo().browse(row[0]) if row else self.sudo()
         if not record or not consteq(record._signature(), signature):
             raise PowensStateError(self.env._("The link back from Powens is not genuine."))
         if record.user_id != self.env.user:
-            raise PowensStateError(self.env._(
-                "This link back from Powens belongs to another user: the person who started "
-                "the connection must finish it."))
+            raise PowensStateError(
+                self.env._(
+                    "This link back from Powens belongs to another user: the person who started "
+                    "the connection must finish it."
+                )
+            )
         if record.used_at:
             raise PowensStateError(self.env._("This link back from Powens was already used."))
         if record.expires_at < fields.Datetime.now():
-            raise PowensStateError(self.env._(
-                "This link back from Powens has expired: start the connection again."), round_trip=record)
+            raise PowensStateError(
+                self.env._("This link back from Powens has expired: start the connection again."), round_trip=record
+            )
         record.used_at = fields.Datetime.now()
         return record
 
@@ -118,8 +134,12 @@ class PowensWebviewState(models.Model):
         (Powens' ``created``), recorded nowhere in Odoo."""
         self.ensure_one()
         round_trip = self.sudo()
-        recorded = self.env["powens.connection"].sudo().with_context(active_test=False).search_count(
-            [("powens_id", "=", powens_id)], limit=1)
+        recorded = (
+            self.env["powens.connection"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_count([("powens_id", "=", powens_id)], limit=1)
+        )
         if recorded or powens_id in (round_trip.known_connection_ids or ()):
             return None
         try:
@@ -156,11 +176,16 @@ class PowensWebviewState(models.Model):
                     client.delete_connection(powens_id)
                     deleted += 1
             except PowensError as error:
-                _logger.warning("Connection %s of refused Powens round trip %s could not be deleted at "
-                                "Powens: %s", powens_id, self.id, error)
+                _logger.warning(
+                    "Connection %s of refused Powens round trip %s could not be deleted at Powens: %s",
+                    powens_id,
+                    self.id,
+                    error,
+                )
         if deleted:
-            _logger.info("%s connection(s) of a refused Powens callback (round trip %s) deleted at Powens",
-                         deleted, self.id)
+            _logger.info(
+                "%s connection(s) of a refused Powens callback (round trip %s) deleted at Powens", deleted, self.id
+            )
         return deleted
 
     @api.autovacuum

@@ -26,10 +26,16 @@ _logger = logging.getLogger(__name__)
 # The Powens contract: who the company is at Powens and where its secrets are sent. Whoever
 # sets it decides who receives the client secret and the user tokens, so only system
 # administrators change it (issue 13); holders of the right see it and test it.
-POWENS_CONTRACT_FIELDS = frozenset({
-    'powens_domain', 'powens_client_id', 'powens_api_url', 'powens_webview_url',
-    'powens_client_secret', 'powens_webhook_secret',
-})
+POWENS_CONTRACT_FIELDS = frozenset(
+    {
+        'powens_domain',
+        'powens_client_id',
+        'powens_api_url',
+        'powens_webview_url',
+        'powens_client_secret',
+        'powens_webhook_secret',
+    }
+)
 # What a holder of the right may change on the company without being allowed to edit it.
 POWENS_SETTINGS_FIELDS = POWENS_CONTRACT_FIELDS | {'powens_history_start', 'powens_request_validity_days'}
 # A user token is only ever sent to the Powens that issued it: a change of these forgets it.
@@ -79,30 +85,37 @@ class ResCompany(models.Model):
     powens_domain = fields.Char(
         string="Powens domain",
         groups=SETUP_GROUP,
-        help="The API domain of the Powens contract, e.g. 'ingeneo' or 'ingeneo-sandbox' "
-        "(the host ingeneo.biapi.pro).",
+        help="The API domain of the Powens contract, e.g. 'ingeneo' or 'ingeneo-sandbox' (the host ingeneo.biapi.pro).",
     )
     powens_client_id = fields.Char(string="Powens client ID", groups=SETUP_GROUP)
     powens_api_url = fields.Char(
         string="Powens API URL",
-        compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
+        compute="_compute_powens_urls",
+        store=True,
+        readonly=False,
+        groups=SETUP_GROUP,
         help="Derived from the domain. Another host (the local sandbox, an on-premise proxy) must be "
         "allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_webview_url = fields.Char(
         string="Powens webview URL",
-        compute="_compute_powens_urls", store=True, readonly=False, groups=SETUP_GROUP,
+        compute="_compute_powens_urls",
+        store=True,
+        readonly=False,
+        groups=SETUP_GROUP,
         help="Where the bank picker and the credentials form are served. Another host (the local "
         "sandbox) must be allowed by the Odoo server configuration (powens_allowed_hosts).",
     )
     powens_client_secret = fields.Char(
         string="Powens client secret",
-        compute="_compute_powens_secret_inputs", inverse="_inverse_powens_secret_inputs",
+        compute="_compute_powens_secret_inputs",
+        inverse="_inverse_powens_secret_inputs",
         groups=SETUP_GROUP,
     )
     powens_webhook_secret = fields.Char(
         string="Powens webhook secret",
-        compute="_compute_powens_secret_inputs", inverse="_inverse_powens_secret_inputs",
+        compute="_compute_powens_secret_inputs",
+        inverse="_inverse_powens_secret_inputs",
         groups=SETUP_GROUP,
         help="The HMAC secret of the webhook authentication provider (BI-Signature).",
     )
@@ -111,21 +124,35 @@ class ResCompany(models.Model):
     powens_client_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_webhook_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_history_start = fields.Date(
-        string="Retrieve movements from", groups=SETUP_GROUP,
+        string="Retrieve movements from",
+        groups=SETUP_GROUP,
         help="The first retrieval of a bank imports its movements from this date (as far as "
-        "the bank gives them). Empty: one year back.")
+        "the bank gives them). Empty: one year back.",
+    )
     powens_request_validity_days = fields.Integer(
-        string="Connection requests valid for (days)", groups=SETUP_GROUP, default=REQUEST_VALIDITY_DAYS,
-        help="How long the user asked to connect a bank has to do it before the request expires.")
+        string="Connection requests valid for (days)",
+        groups=SETUP_GROUP,
+        default=REQUEST_VALIDITY_DAYS,
+        help="How long the user asked to connect a bank has to do it before the request expires.",
+    )
     powens_user_ids = fields.One2many(
-        "powens.user", "company_id", string="Powens users", groups=SETUP_GROUP, readonly=True,
-        help="One Powens user per bank connected, each holding that bank's connections only.")
+        "powens.user",
+        "company_id",
+        string="Powens users",
+        groups=SETUP_GROUP,
+        readonly=True,
+        help="One Powens user per bank connected, each holding that bank's connections only.",
+    )
     powens_user_count = fields.Integer(
-        string="Number of Powens users", compute="_compute_powens_user_count", groups=SETUP_GROUP,
-        help="The company's Powens users that still exist at Powens.")
+        string="Number of Powens users",
+        compute="_compute_powens_user_count",
+        groups=SETUP_GROUP,
+        help="The company's Powens users that still exist at Powens.",
+    )
 
     _powens_request_validity_positive = models.Constraint(
-        "CHECK(powens_request_validity_days > 0)", "A connection request must stay valid at least one day.")
+        "CHECK(powens_request_validity_days > 0)", "A connection request must stay valid at least one day."
+    )
 
     @api.depends("powens_user_ids")
     def _compute_powens_user_count(self):
@@ -149,9 +176,13 @@ class ResCompany(models.Model):
         for company in self:
             typed = {field_name: (company[field_name] or "").strip() for field_name in SECRET_INPUTS}
             if typed["powens_webhook_secret"] and len(typed["powens_webhook_secret"]) < WEBHOOK_SECRET_MIN_LENGTH:
-                raise UserError(self.env._(
-                    "The webhook secret is too short: paste the whole secret key Powens gave for the "
-                    "webhook authentication (at least %(length)s characters).", length=WEBHOOK_SECRET_MIN_LENGTH))
+                raise UserError(
+                    self.env._(
+                        "The webhook secret is too short: paste the whole secret key Powens gave for the "
+                        "webhook authentication (at least %(length)s characters).",
+                        length=WEBHOOK_SECRET_MIN_LENGTH,
+                    )
+                )
             for field_name, value in typed.items():
                 if value:
                     company.sudo()._powens_store_secret(SECRET_INPUTS[field_name], value)
@@ -215,9 +246,11 @@ class ResCompany(models.Model):
             return
         labels = sorted(self._fields[name]._description_string(self.env) for name in field_names)
         self.sudo().message_post(
-            body=Markup("<p>%s</p><ul>%s</ul>") % (
+            body=Markup("<p>%s</p><ul>%s</ul>")
+            % (
                 self.env._("Powens settings changed:"),
-                Markup().join(Markup("<li>%s</li>") % label for label in labels)),
+                Markup().join(Markup("<li>%s</li>") % label for label in labels),
+            ),
             subtype_xmlid="mail.mt_note",
         )
 
@@ -243,9 +276,12 @@ class ResCompany(models.Model):
         user tokens are sent."""
         self._powens_check_setup_right()
         if not (self.env.su or self.env.user.has_group("base.group_system")):
-            raise AccessError(self.env._(
-                "Only a system administrator may change the Powens contract (domain, client ID, "
-                "secrets and addresses)."))
+            raise AccessError(
+                self.env._(
+                    "Only a system administrator may change the Powens contract (domain, client ID, "
+                    "secrets and addresses)."
+                )
+            )
 
     def _powens_check_setup_right(self):
         """Refuse unless the user holds the accounting-setup right in these companies.
@@ -253,8 +289,7 @@ class ResCompany(models.Model):
         Checked server-side by every Powens action, whatever the interface shows."""
         user = self.env.user
         if not (self.env.su or user.has_group(SETUP_GROUP)):
-            raise AccessError(self.env._(
-                "Only users allowed to access the accounting setup may configure Powens."))
+            raise AccessError(self.env._("Only users allowed to access the accounting setup may configure Powens."))
         if not self.env.su and self - user.company_ids:
             raise AccessError(self.env._("You are not allowed to act in this company."))
 
@@ -264,9 +299,13 @@ class ResCompany(models.Model):
         try:
             return SecretBox(config.get("powens_encryption_key"))
         except EncryptionKeyError as error:
-            raise UserError(self.env._(
-                "Powens secrets cannot be stored or read: %(reason)s. Ask your administrator to "
-                "set powens_encryption_key in the Odoo server configuration.", reason=error)) from None
+            raise UserError(
+                self.env._(
+                    "Powens secrets cannot be stored or read: %(reason)s. Ask your administrator to "
+                    "set powens_encryption_key in the Odoo server configuration.",
+                    reason=error,
+                )
+            ) from None
 
     def _powens_store_secret(self, encrypted_field, value):
         """Encrypt ``value`` into ``encrypted_field`` (called as superuser, after the checks)."""
@@ -304,8 +343,12 @@ class ResCompany(models.Model):
             for encrypted_field in SECRET_INPUTS.values():
                 if company[encrypted_field]:
                     company[encrypted_field] = company._powens_unseal(company[encrypted_field], rotate=True)
-            users = self.env["powens.user"].sudo().with_context(active_test=False).search(
-                [("company_id", "=", company.id), ("token_encrypted", "!=", False)])
+            users = (
+                self.env["powens.user"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("company_id", "=", company.id), ("token_encrypted", "!=", False)])
+            )
             for user in users:
                 user.token_encrypted = company._powens_unseal(user.token_encrypted, rotate=True)
 
@@ -316,9 +359,13 @@ class ResCompany(models.Model):
         try:
             return parse_allowed_hosts(config.get(ALLOWED_HOSTS_OPTION))
         except ValueError as error:
-            raise UserError(self.env._(
-                "The Odoo server configuration's %(option)s is invalid: %(reason)s.",
-                option=ALLOWED_HOSTS_OPTION, reason=error)) from None
+            raise UserError(
+                self.env._(
+                    "The Odoo server configuration's %(option)s is invalid: %(reason)s.",
+                    option=ALLOWED_HOSTS_OPTION,
+                    reason=error,
+                )
+            ) from None
 
     def _powens_check_contract_hosts(self):
         """Refuse a domain, API URL or webview URL outside Powens and the hosts the server
@@ -336,25 +383,36 @@ class ResCompany(models.Model):
                 try:
                     check(company[field_name], allowed_hosts)
                 except HostNotAllowed as error:
-                    raise UserError(self.env._(
-                        "%(setting)s of %(company)s is refused: %(reason)s. The add-on only reaches "
-                        "Powens at its own addresses, unless the Odoo server configuration allows "
-                        "other hosts (%(option)s).",
-                        setting=company._fields[field_name]._description_string(self.env),
-                        company=company.name, reason=error, option=ALLOWED_HOSTS_OPTION)) from None
+                    raise UserError(
+                        self.env._(
+                            "%(setting)s of %(company)s is refused: %(reason)s. The add-on only reaches "
+                            "Powens at its own addresses, unless the Odoo server configuration allows "
+                            "other hosts (%(option)s).",
+                            setting=company._fields[field_name]._description_string(self.env),
+                            company=company.name,
+                            reason=error,
+                            option=ALLOWED_HOSTS_OPTION,
+                        )
+                    ) from None
 
     def _powens_forget_tokens(self):
         """After a change of the domain or the API URL: every Powens user of the company is
         forgotten (a token is only ever sent to the Powens that issued it), its banks
         disconnected; connecting them again creates their users at the new Powens."""
         for company in self.sudo().filtered("powens_user_ids"):
-            company._powens_forget_user(self.env._(
-                "Disconnected: the Powens domain or API URL changed, and a Powens token is only ever "
-                "sent to the Powens that issued it. Connect the bank again."))
-            company.message_post(body=self.env._(
-                "The Powens domain or API URL changed: the company's Powens users were forgotten, as a "
-                "token is only ever sent to the Powens that issued it. Connect the banks again."),
-                subtype_xmlid="mail.mt_note")
+            company._powens_forget_user(
+                self.env._(
+                    "Disconnected: the Powens domain or API URL changed, and a Powens token is only ever "
+                    "sent to the Powens that issued it. Connect the bank again."
+                )
+            )
+            company.message_post(
+                body=self.env._(
+                    "The Powens domain or API URL changed: the company's Powens users were forgotten, as a "
+                    "token is only ever sent to the Powens that issued it. Connect the banks again."
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _powens_client(self):
         """Return a Powens client for this company's contract (client credentials, no user
@@ -363,9 +421,13 @@ class ResCompany(models.Model):
         self._powens_check_contract_hosts()
         company = self.sudo()
         if not (company.powens_api_url and company.powens_client_id and company.powens_client_secret_encrypted):
-            raise UserError(self.env._(
-                "Powens is not configured for %(company)s: set the domain, client ID and client "
-                "secret in Accounting settings, section Powens.", company=company.name))
+            raise UserError(
+                self.env._(
+                    "Powens is not configured for %(company)s: set the domain, client ID and client "
+                    "secret in Accounting settings, section Powens.",
+                    company=company.name,
+                )
+            )
         return PowensClient(
             company.powens_api_url,
             client_id=company.powens_client_id,
@@ -390,8 +452,12 @@ class ResCompany(models.Model):
         powens_user_id = as_id(powens_user_id)
         if not powens_user_id or powens_user_id > POSTGRES_INTEGER_MAX:
             return self.browse()
-        user = self.env["powens.user"].sudo().with_context(active_test=False).search(
-            [("powens_id", "=", powens_user_id)], order="active desc, id desc", limit=1)
+        user = (
+            self.env["powens.user"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("powens_id", "=", powens_user_id)], order="active desc, id desc", limit=1)
+        )
         return user.company_id
 
     def action_powens_test_connection(self):
@@ -419,7 +485,8 @@ class ResCompany(models.Model):
                 "type": "success",
                 "title": self.env._("Powens answers"),
                 "message": self.env._(
-                    "The connection to Powens works: %(count)s banks are available.", count=len(connectors)),
+                    "The connection to Powens works: %(count)s banks are available.", count=len(connectors)
+                ),
                 "sticky": False,
             },
         }
@@ -427,26 +494,36 @@ class ResCompany(models.Model):
     # --- GDPR erasure -------------------------------------------------------------------------
 
     def action_powens_delete_user(self):
-        """"Delete the Powens user" (GDPR erasure): every Powens user of the company, with every
+        """ "Delete the Powens user" (GDPR erasure): every Powens user of the company, with every
         connection and all the bank data Powens holds for it, is deleted at Powens, and its
         token forgotten here. The imported movements stay, and so do the consent records,
         marked withdrawn: the proof of what was agreed while the data flowed."""
         self._powens_check_setup_right()
         users = self.sudo().powens_user_ids
-        failures = self._powens_delete_user(self.env._(
-            "Disconnected: %(user)s deleted the company's Powens users and their data at Powens; the "
-            "imported movements are kept.", user=self.env.user.name))
+        failures = self._powens_delete_user(
+            self.env._(
+                "Disconnected: %(user)s deleted the company's Powens users and their data at Powens; the "
+                "imported movements are kept.",
+                user=self.env.user.name,
+            )
+        )
         if not failures:
             return True
-        message = self.env._("Powens could not delete the company's user: %(error)s",
-                             error="; ".join(str(error) for error in failures.values()))
+        message = self.env._(
+            "Powens could not delete the company's user: %(error)s",
+            error="; ".join(str(error) for error in failures.values()),
+        )
         if set(failures) == set(users):
             raise UserError(message)  # nothing was deleted at Powens: nothing to keep
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": "warning", "sticky": True, "message": message,
-                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
         }
 
     def _powens_delete_user(self, message, best_effort=False):
@@ -457,8 +534,12 @@ class ResCompany(models.Model):
         users = self.env["powens.user"].sudo().search([("company_id", "in", self.ids)])
         failures = users._powens_delete(message)
         for user, error in failures.items():
-            _logger.warning("The Powens user %s of company %s could not be deleted at Powens: %s",
-                            user.powens_id, user.company_id.id, error)
+            _logger.warning(
+                "The Powens user %s of company %s could not be deleted at Powens: %s",
+                user.powens_id,
+                user.company_id.id,
+                error,
+            )
         if best_effort:
             users.filtered("active")._powens_forget(message)
             return {}

@@ -16,10 +16,13 @@ class ResConfigSettings(models.TransientModel):
     powens_webview_url = fields.Char(related="company_id.powens_webview_url", readonly=False, groups=SETUP_GROUP)
     powens_history_start = fields.Date(related="company_id.powens_history_start", readonly=False, groups=SETUP_GROUP)
     powens_request_validity_days = fields.Integer(
-        related="company_id.powens_request_validity_days", readonly=False, groups=SETUP_GROUP)
+        related="company_id.powens_request_validity_days", readonly=False, groups=SETUP_GROUP
+    )
     powens_sync_interval_hours = fields.Integer(
-        string="Retrieve every (hours)", groups=SETUP_GROUP,
-        help="How often the scheduled retrieval runs, for every company.")
+        string="Retrieve every (hours)",
+        groups=SETUP_GROUP,
+        help="How often the scheduled retrieval runs, for every company.",
+    )
     powens_redirect_uri = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
     powens_webhook_url = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
 
@@ -38,10 +41,11 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync", raise_if_not_found=False)
         if cron and self.env.user.has_group(SETUP_GROUP) and self.powens_sync_interval_hours > 0:
             cron.sudo().write({"interval_number": self.powens_sync_interval_hours, "interval_type": "hours"})
+        return result
 
     def action_powens_test_connection(self):
         self.execute()

@@ -1,4 +1,5 @@
 """Pure-Python client of the Powens API (no ORM), importable with or without Odoo."""
+
 from .client import PowensClient
 from .errors import (
     PowensAuthError,

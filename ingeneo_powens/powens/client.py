@@ -21,6 +21,7 @@ Retry policy:
 - Other 4xx are never retried. Waits grow exponentially (``backoff * 2**n``, capped at
   ``backoff_max``) for at most ``max_retries`` retries.
 """
+
 import datetime
 import email.utils
 import logging
@@ -34,9 +35,9 @@ from urllib3.exceptions import NewConnectionError
 from . import const
 from .errors import (
     PowensAuthError,
-    PowensError,
     PowensBadResponse,
     PowensConnectionError,
+    PowensError,
     PowensRateLimited,
     PowensServerError,
     PowensTimeout,
@@ -51,8 +52,7 @@ _logger.addFilter(SecretMaskingFilter())
 
 LOGGED_BODY_MAX_CHARS = 2000
 # Failures of the network or of Powens' end; anything else (a malformed URL) is a local bug.
-_NETWORK_FAILURES = (requests.ConnectionError, requests.Timeout,
-                     requests.exceptions.ChunkedEncodingError)
+_NETWORK_FAILURES = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class TransactionPage(list):
@@ -81,11 +81,24 @@ class PowensClient:
     :param on_token_renewed: called with the new token after a renewal, to store it.
     """
 
-    def __init__(self, api_url, *, client_id=None, client_secret=None, token=None, session=None,
-                 timeout=const.DEFAULT_TIMEOUT, sync_timeout=const.SYNC_TIMEOUT,
-                 max_retries=const.MAX_RETRIES, backoff=const.BACKOFF_BASE,
-                 backoff_max=const.BACKOFF_MAX, retry_after_max=const.RETRY_AFTER_MAX,
-                 sleep=time.sleep, user_id=None, on_token_renewed=None):
+    def __init__(
+        self,
+        api_url,
+        *,
+        client_id=None,
+        client_secret=None,
+        token=None,
+        session=None,
+        timeout=const.DEFAULT_TIMEOUT,
+        sync_timeout=const.SYNC_TIMEOUT,
+        max_retries=const.MAX_RETRIES,
+        backoff=const.BACKOFF_BASE,
+        backoff_max=const.BACKOFF_MAX,
+        retry_after_max=const.RETRY_AFTER_MAX,
+        sleep=time.sleep,
+        user_id=None,
+        on_token_renewed=None,
+    ):
         self.api_url = api_url.rstrip('/') + '/'
         self.client_id = client_id
         self.client_secret = client_secret
@@ -109,8 +122,7 @@ class PowensClient:
         """Return a client for the same domain and settings, bound to another user token
         (of ``user_id``, renewed on a 401 when ``on_token_renewed`` is given)."""
         clone = object.__new__(type(self))
-        clone.__dict__.update(self.__dict__, token=token, user_id=user_id,
-                              on_token_renewed=on_token_renewed)
+        clone.__dict__.update(self.__dict__, token=token, user_id=user_id, on_token_renewed=on_token_renewed)
         return clone
 
     # --- Authentication and users (§2) ---------------------------------------------------------
@@ -121,8 +133,7 @@ class PowensClient:
         Both client credentials are required, otherwise Powens returns a temporary token whose
         user vanishes after 30 minutes.
         """
-        body = self._request('POST', const.PATH_AUTH_INIT, json=self._client_credentials(),
-                             auth=False)
+        body = self._request('POST', const.PATH_AUTH_INIT, json=self._client_credentials(), auth=False)
         return _require_keys(body, 'auth_token')
 
     def get_temporary_code(self, code_type='singleAccess'):
@@ -141,8 +152,12 @@ class PowensClient:
 
     def renew_token(self, user_id, *, revoke_previous=False):
         """Make a new permanent token for an existing user, the recovery path of a lost token."""
-        payload = dict(self._client_credentials(), grant_type='client_credentials',
-                       id_user=int(user_id), revoke_previous=bool(revoke_previous))
+        payload = dict(
+            self._client_credentials(),
+            grant_type='client_credentials',
+            id_user=int(user_id),
+            revoke_previous=bool(revoke_previous),
+        )
         body = self._request('POST', const.PATH_AUTH_RENEW, json=payload, auth=False)
         return _require_keys(body, 'access_token')
 
@@ -162,13 +177,15 @@ class PowensClient:
         Powens filters by country only; ``search`` (part of the name, regardless of case and
         accents) and ``capabilities`` (all required) are applied here.
         """
-        body = self._request('GET', const.PATH_CONNECTORS, auth=False,
-                             params={'country_codes': country_codes, 'expand': expand})
+        body = self._request(
+            'GET', const.PATH_CONNECTORS, auth=False, params={'country_codes': country_codes, 'expand': expand}
+        )
         connectors = _list_from(body, 'connectors', 'banks', 'providers')
         needle = _folded(search or '')
         required = set(_as_list(capabilities))
         return [
-            connector for connector in connectors
+            connector
+            for connector in connectors
             if needle in _folded(str(connector.get('name') or ''))
             and required.issubset(connector.get('capabilities') or ())
         ]
@@ -192,25 +209,27 @@ class PowensClient:
         strong authentication): Powens' fair-use policy refuses forced syncs in bulk. Never
         resent once it may have reached Powens: each one is an access to the bank.
         """
-        return self._request('PUT', _connection_path(connection_id), timeout=self.sync_timeout,
-                             params={'psu_requested': bool(psu_requested), 'expand': expand},
-                             idempotent=False)
+        return self._request(
+            'PUT',
+            _connection_path(connection_id),
+            timeout=self.sync_timeout,
+            params={'psu_requested': bool(psu_requested), 'expand': expand},
+            idempotent=False,
+        )
 
     def resume_connection(self, connection_id):
         """Resume a ``decoupled`` connection once the user validated in the bank's app.
 
         Blocking on Powens' side, hence the sync timeout; not retried once sent.
         """
-        return self._request('POST', _connection_path(connection_id), json={'resume': True},
-                             timeout=self.sync_timeout)
+        return self._request('POST', _connection_path(connection_id), json={'resume': True}, timeout=self.sync_timeout)
 
     def update_connection(self, connection_id, **fields):
         """Update a connection (``active``, ``expire``, ``refresh_auth``...) and return it.
 
         Not retried once sent: some fields (an OTP) are single-use.
         """
-        return self._request('POST', _connection_path(connection_id), json=fields,
-                             timeout=self.sync_timeout)
+        return self._request('POST', _connection_path(connection_id), json=fields, timeout=self.sync_timeout)
 
     def delete_connection(self, connection_id):
         """Delete a connection and all its data at Powens (hard delete)."""
@@ -226,8 +245,7 @@ class PowensClient:
         path = const.PATH_ACCOUNTS
         if connection_id is not None:
             path = f'{_connection_path(connection_id)}/accounts'
-        body = self._request('GET', path, params={'expand': expand},
-                             flags=_all_flag(include_disabled))
+        body = self._request('GET', path, params={'expand': expand}, flags=_all_flag(include_disabled))
         return _list_from(body, 'accounts')
 
     def get_account(self, account_id, *, include_disabled=True):
@@ -239,8 +257,7 @@ class PowensClient:
 
         Setting values is idempotent, so this POST is retried like a read.
         """
-        return self._request('POST', _account_path(account_id), json=fields, flags=('all',),
-                             idempotent=True)
+        return self._request('POST', _account_path(account_id), json=fields, flags=('all',), idempotent=True)
 
     def enable_account(self, account_id):
         """Enable an account, which records the user's consent to fetch its transactions."""
@@ -253,9 +270,17 @@ class PowensClient:
         read again this way."""
         return self._request('GET', f'{const.PATH_TRANSACTIONS}/{int(transaction_id)}', flags=('all',))
 
-    def iter_transaction_pages(self, account_id=None, *, last_update=None, min_date=None,
-                               max_date=None, date_filter=None, include_deleted=True,
-                               limit=const.TRANSACTIONS_MAX_LIMIT):
+    def iter_transaction_pages(
+        self,
+        account_id=None,
+        *,
+        last_update=None,
+        min_date=None,
+        max_date=None,
+        date_filter=None,
+        include_deleted=True,
+        limit=const.TRANSACTIONS_MAX_LIMIT,
+    ):
         """Yield the transactions one :class:`TransactionPage` at a time, following
         ``_links.next``; the first page may be empty.
 
@@ -322,8 +347,7 @@ class PowensClient:
 
     # --- The request helper --------------------------------------------------------------------
 
-    def _request(self, method, path, *, params=None, flags=(), json=None, auth=True,
-                 timeout=None, idempotent=None):
+    def _request(self, method, path, *, params=None, flags=(), json=None, auth=True, timeout=None, idempotent=None):
         """Send one Powens call with retries and return its decoded JSON (None when empty).
 
         :param path: a path under the API root, or an absolute link given by Powens (which
@@ -350,8 +374,9 @@ class PowensClient:
         while True:
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, json=json, headers=headers,
-                                                timeout=timeout, allow_redirects=False)
+                response = self.session.request(
+                    method, url, json=json, headers=headers, timeout=timeout, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 error = _connection_error(exc)
                 retryable = isinstance(exc, _NETWORK_FAILURES) and (idempotent or _never_sent(exc))
@@ -377,8 +402,9 @@ class PowensClient:
             if delay is None:
                 raise error
             retry += 1
-            _logger.warning('Powens %s %s failed (%s); retry %d of %d in %.1f s',
-                            method, url, error, retry, self.max_retries, delay)
+            _logger.warning(
+                'Powens %s %s failed (%s); retry %d of %d in %.1f s', method, url, error, retry, self.max_retries, delay
+            )
             self.sleep(delay)
 
     def _renew_token(self):
@@ -403,12 +429,11 @@ class PowensClient:
         retry_after = getattr(error, 'retry_after', None)
         if retry_after is not None:
             return retry_after if retry_after <= self.retry_after_max else None
-        return min(self.backoff_max, self.backoff * 2 ** retry)
+        return min(self.backoff_max, self.backoff * 2**retry)
 
     def _url(self, path, params=None, flags=()):
         url = urljoin(self.api_url, path)
-        pairs = [(key, _query_value(value)) for key, value in (params or {}).items()
-                 if value is not None]
+        pairs = [(key, _query_value(value)) for key, value in (params or {}).items() if value is not None]
         query = '&'.join(filter(None, [urlencode(pairs, safe=','), *flags]))
         if not query:
             return url
@@ -449,8 +474,7 @@ def _decode(response):
         try:
             return response.json()
         except ValueError:
-            raise PowensBadResponse('Powens answered with a body that is not valid JSON',
-                                    http_status=status) from None
+            raise PowensBadResponse('Powens answered with a body that is not valid JSON', http_status=status) from None
     try:
         body = response.json()
     except ValueError:
@@ -470,7 +494,7 @@ def parse_retry_after(value, *, now=None):
     moment = parse_http_date(value)
     if moment is None:
         return None
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     return max(0.0, (moment - now).total_seconds())
 
 
@@ -483,8 +507,8 @@ def parse_http_date(value):
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)
 
 
 def _connection_error(exc):
@@ -503,8 +527,7 @@ def _never_sent(exc):
 
 
 def _log_response(method, url, response, elapsed):
-    _logger.debug('Powens response %s %s -> %s in %.2f s', method, url, response.status_code,
-                  elapsed)
+    _logger.debug('Powens response %s %s -> %s in %.2f s', method, url, response.status_code, elapsed)
     if _logger.isEnabledFor(logging.DEBUG):
         # Masked before truncation: a cut JSON string would escape the masking patterns.
         _logger.debug('Powens response body: %s', mask(response.text)[:LOGGED_BODY_MAX_CHARS])

@@ -55,19 +55,45 @@ STATE_GROUP_TRANSIENT = 'transient'
 # Any state this client does not know (Powens adds values over time) and notSupported.
 STATE_GROUP_ERROR = 'error'
 
-USER_ACTION_STATES = frozenset({
-    'SCARequired', 'webauthRequired', 'additionalInformationNeeded', 'decoupled',
-    'wrongpass', 'passwordExpired', 'actionNeeded',
-})
+USER_ACTION_STATES = frozenset(
+    {
+        'SCARequired',
+        'webauthRequired',
+        'additionalInformationNeeded',
+        'decoupled',
+        'wrongpass',
+        'passwordExpired',
+        'actionNeeded',
+    }
+)
 TRANSIENT_STATES = frozenset({'validating', 'rateLimiting', 'websiteUnavailable', 'bug'})
 
 # --- Transaction types (§6.4): older spellings mapped to the current ones -----------------
 
-TRANSACTION_TYPES = frozenset({
-    'transfer', 'order', 'check', 'deposit', 'payback', 'withdrawal', 'loan_repayment', 'bank',
-    'card', 'deferred_card', 'summary_card', 'unknown', 'market_order', 'market_fee',
-    'arbitrage', 'profit', 'refund', 'payout', 'payment', 'fee',
-})
+TRANSACTION_TYPES = frozenset(
+    {
+        'transfer',
+        'order',
+        'check',
+        'deposit',
+        'payback',
+        'withdrawal',
+        'loan_repayment',
+        'bank',
+        'card',
+        'deferred_card',
+        'summary_card',
+        'unknown',
+        'market_order',
+        'market_fee',
+        'arbitrage',
+        'profit',
+        'refund',
+        'payout',
+        'payment',
+        'fee',
+    }
+)
 TRANSACTION_TYPE_ALIASES = {
     'loan_payment': 'loan_repayment',
     'card_summary': 'summary_card',
@@ -89,9 +115,14 @@ FLOW_MANAGE = 'manage'
 WEBVIEW_FLOWS = frozenset({FLOW_CONNECT, FLOW_RECONNECT, FLOW_MANAGE})
 # Documented callback error codes (session_expired comes from the official SDK); any other
 # code is still an error, handled generically.
-WEBVIEW_ERROR_CODES = frozenset({
-    'access_denied', 'server_error', 'tos_declined', 'session_expired',
-})
+WEBVIEW_ERROR_CODES = frozenset(
+    {
+        'access_denied',
+        'server_error',
+        'tos_declined',
+        'session_expired',
+    }
+)
 WEBVIEW_ERROR_CANCELLED = 'access_denied'
 
 # --- Webhooks (§7.4) ---------------------------------------------------------------------------
@@ -105,9 +136,19 @@ SIGNATURE_TOLERANCE_SECONDS = 5 * 60
 MASK = '***'
 # Keys whose values are secrets, compared case-insensitively. "code" is the temporary webview
 # code, a bearer credential for 30 minutes.
-SENSITIVE_KEYS = frozenset({
-    'auth_token', 'access_token', 'token', 'code', 'client_secret', 'secret', 'secret_key',
-    'password', 'authorization', 'bi-signature',
-})
+SENSITIVE_KEYS = frozenset(
+    {
+        'auth_token',
+        'access_token',
+        'token',
+        'code',
+        'client_secret',
+        'secret',
+        'secret_key',
+        'password',
+        'authorization',
+        'bi-signature',
+    }
+)
 # Any key containing one of these is a secret as well (webhook_secret, refresh_token...).
 SENSITIVE_KEY_FRAGMENTS = ('token', 'secret', 'password')

@@ -5,6 +5,7 @@ database, so a stolen dump or a copied database holds only ciphertext. The optio
 Fernet key or several separated by commas: the first encrypts, every one decrypts, which is
 how a key is rotated without losing what the old one protects (MultiFernet).
 """
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
@@ -23,14 +24,13 @@ class SecretBox:
     def __init__(self, keys):
         parts = [part.strip() for part in (keys or '').split(',') if part.strip()]
         if not parts:
-            raise EncryptionKeyError(
-                'powens_encryption_key is not set in the Odoo server configuration')
+            raise EncryptionKeyError('powens_encryption_key is not set in the Odoo server configuration')
         try:
             self._ring = MultiFernet([Fernet(part.encode()) for part in parts])
         except (ValueError, TypeError):
             raise EncryptionKeyError(
-                'powens_encryption_key must be Fernet keys (32 url-safe base64-encoded bytes), '
-                'separated by commas') from None
+                'powens_encryption_key must be Fernet keys (32 url-safe base64-encoded bytes), separated by commas'
+            ) from None
 
     def encrypt(self, plaintext):
         """Return the ciphertext of ``plaintext`` (text) under the first key."""
@@ -50,8 +50,8 @@ class SecretBox:
             return operation(ciphertext.encode()).decode()
         except InvalidToken:
             raise DecryptionError(
-                'a stored Powens secret cannot be decrypted with the configured '
-                'powens_encryption_key') from None
+                'a stored Powens secret cannot be decrypted with the configured powens_encryption_key'
+            ) from None
 
 
 def generate_key():

@@ -4,6 +4,7 @@ Powens asks integrators to key on the error ``code`` rather than on the HTTP sta
 :func:`error_from_response` picks the class by code first and by status second. Messages are
 built from Powens' code and description only: never from request data, so never from secrets.
 """
+
 from . import const
 
 
@@ -19,8 +20,7 @@ class PowensError(Exception):
 
     default_reason = 'Powens API error'
 
-    def __init__(self, reason=None, *, http_status=None, code=None, description=None,
-                 message=None, request_id=None):
+    def __init__(self, reason=None, *, http_status=None, code=None, description=None, message=None, request_id=None):
         self.http_status = http_status
         self.code = code
         self.description = description

@@ -9,6 +9,7 @@ ledger. Fields the line does not need (value date, account id, ``last_update``) 
 movement: a malformed one is read as absent. Unknown fields and unknown enum values are
 tolerated (Powens adds them over time, §0).
 """
+
 import dataclasses
 import datetime
 import re
@@ -235,8 +236,8 @@ def _exact_amount(payload, precision):
     quantized = amount.quantize(quantum)
     if quantized != amount:
         raise TransactionRejected(
-            f'value has more decimals than the currency allows ({precision}); '
-            'refusing to round money')
+            f'value has more decimals than the currency allows ({precision}); refusing to round money'
+        )
     return quantized
 
 

@@ -3,6 +3,7 @@
 The client masks what it logs itself; :class:`SecretMaskingFilter` is a second line of defence
 that any logger or handler can carry (the client installs it on its own logger).
 """
+
 import logging
 import re
 
@@ -10,8 +11,7 @@ from . import const
 
 _KEY_PATTERN = (
     r'(?:[\w-]*(?:' + '|'.join(re.escape(f) for f in const.SENSITIVE_KEY_FRAGMENTS) + r')[\w-]*'
-    r'|' + '|'.join(re.escape(k) for k in sorted(const.SENSITIVE_KEYS, key=len, reverse=True))
-    + r')'
+    r'|' + '|'.join(re.escape(k) for k in sorted(const.SENSITIVE_KEYS, key=len, reverse=True)) + r')'
 )
 # "key": "value" in JSON, 'key': 'value' in a Python repr.
 _QUOTED_PAIR = re.compile(
@@ -20,11 +20,13 @@ _QUOTED_PAIR = re.compile(
     re.IGNORECASE,
 )
 # key=value in a query string or a form body.
-_QUERY_PAIR = re.compile(r'(?<![\w-])(?P<key>' + _KEY_PATTERN + r')=(?P<value>[^&\s#"\',;]+)',
-                         re.IGNORECASE)
+_QUERY_PAIR = re.compile(r'(?<![\w-])(?P<key>' + _KEY_PATTERN + r')=(?P<value>[^&\s#"\',;]+)', re.IGNORECASE)
 # Header lines such as "Authorization: Bearer abc" or "BI-Signature: xyz".
-_HEADER_LINE = re.compile(r'(?<![\w-])(?P<key>authorization|bi-signature)(?P<sep>\s*:\s*)'
-                          r'(?:(?:bearer|basic)\s+)?[^\s"\',;}&]+', re.IGNORECASE)
+_HEADER_LINE = re.compile(
+    r'(?<![\w-])(?P<key>authorization|bi-signature)(?P<sep>\s*:\s*)'
+    r'(?:(?:bearer|basic)\s+)?[^\s"\',;}&]+',
+    re.IGNORECASE,
+)
 _BEARER = re.compile(r'\bBearer\s+[^\s"\',}]+', re.IGNORECASE)
 
 
@@ -51,8 +53,7 @@ def mask(value):
 
 
 def _mask_text(text):
-    text = _QUOTED_PAIR.sub(
-        lambda m: f'{m["q"]}{m["key"]}{m["q"]}{m["sep"]}{m["vq"]}{const.MASK}{m["vq"]}', text)
+    text = _QUOTED_PAIR.sub(lambda m: f'{m["q"]}{m["key"]}{m["q"]}{m["sep"]}{m["vq"]}{const.MASK}{m["vq"]}', text)
     text = _QUERY_PAIR.sub(lambda m: f'{m["key"]}={const.MASK}', text)
     text = _HEADER_LINE.sub(lambda m: f'{m["key"]}{m["sep"]}{const.MASK}', text)
     return _BEARER.sub(f'Bearer {const.MASK}', text)

@@ -6,6 +6,7 @@ or decoded is not documented: :class:`SignatureCheck` accepts either. Everything
 closed: no secret, a missing or unreadable header, a stale date or a mismatch all raise
 :class:`WebhookSignatureError`.
 """
+
 import base64
 import binascii
 import datetime
@@ -28,8 +29,7 @@ def signed_message(path, signature_date, raw_body):
 
 def sign_webhook(secret, path, signature_date, raw_body):
     """Return the ``BI-Signature`` value Powens would send (used by the sandbox and tests)."""
-    digest = hmac.new(_to_bytes(secret), signed_message(path, signature_date, raw_body),
-                      hashlib.sha256).digest()
+    digest = hmac.new(_to_bytes(secret), signed_message(path, signature_date, raw_body), hashlib.sha256).digest()
     return base64.b64encode(digest).decode('ascii')
 
 
@@ -45,9 +45,9 @@ def check_signature_date(date_header, signature_header, *, max_age, max_ahead=DE
     if not signature_header:
         raise WebhookSignatureError(f'missing {const.SIGNATURE_HEADER} header')
     signed_at = _parse_signature_date(date_header)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=datetime.timezone.utc)
+        now = now.replace(tzinfo=datetime.UTC)
     if not -max_ahead <= now - signed_at <= max_age:
         raise WebhookSignatureError('signature date outside the accepted window')
     return signed_at
@@ -95,12 +95,17 @@ class SignatureCheck:
 
     def matching_secrets(self):
         """The secrets whose HMAC, over the body as sent or as decoded, equals the signature."""
-        return {secret for macs in (self._as_sent, self._as_decoded) for secret, mac in macs.items()
-                if hmac.compare_digest(mac.digest(), self._received)}
+        return {
+            secret
+            for macs in (self._as_sent, self._as_decoded)
+            for secret, mac in macs.items()
+            if hmac.compare_digest(mac.digest(), self._received)
+        }
 
 
-def verify_webhook_signature(secret, path, date_header, signature_header, raw_body, *, now=None,
-                             tolerance=DEFAULT_TOLERANCE):
+def verify_webhook_signature(
+    secret, path, date_header, signature_header, raw_body, *, now=None, tolerance=DEFAULT_TOLERANCE
+):
     """Check a delivery's HMAC signature and date against one secret; return the signature
     date (aware, UTC).
 
@@ -145,8 +150,8 @@ def _parse_signature_date(value):
     except (UnicodeDecodeError, ValueError):
         raise WebhookSignatureError('unreadable signature date') from None
     if signed_at.tzinfo is None:
-        signed_at = signed_at.replace(tzinfo=datetime.timezone.utc)
-    return signed_at.astimezone(datetime.timezone.utc)
+        signed_at = signed_at.replace(tzinfo=datetime.UTC)
+    return signed_at.astimezone(datetime.UTC)
 
 
 def _to_bytes(value):

@@ -6,6 +6,7 @@ Only Powens' own hosts are trusted: ``https://<name>.biapi.pro/2.0`` for the API
 comes from, because the API receives the client secret and the user tokens, and the webview
 the bank credentials of whoever is sent there.
 """
+
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -75,12 +76,16 @@ def check_api_url(url, allowed_hosts=frozenset()):
     if host in allowed_hosts:
         return url
     name = host.removesuffix(const.API_HOST_SUFFIX)
-    if (host == name or not POWENS_DOMAIN_LABEL.fullmatch(name) or parts.scheme != 'https'
-            or parts.port not in (None, DEFAULT_PORTS['https'])
-            or parts.path.rstrip('/') != const.API_VERSION_PATH):
+    if (
+        host == name
+        or not POWENS_DOMAIN_LABEL.fullmatch(name)
+        or parts.scheme != 'https'
+        or parts.port not in (None, DEFAULT_PORTS['https'])
+        or parts.path.rstrip('/') != const.API_VERSION_PATH
+    ):
         raise HostNotAllowed(
-            f'The Powens API URL must be https://<domain>{const.API_HOST_SUFFIX}{const.API_VERSION_PATH}, '
-            f'not {url!r}')
+            f'The Powens API URL must be https://<domain>{const.API_HOST_SUFFIX}{const.API_VERSION_PATH}, not {url!r}'
+        )
     return url
 
 
@@ -92,8 +97,12 @@ def check_webview_url(url, allowed_hosts=frozenset()):
     host, parts = _split_strictly(url, 'webview URL')
     if host in allowed_hosts:
         return url
-    if (parts.scheme != 'https' or host != urlsplit(const.DEFAULT_WEBVIEW_URL).hostname
-            or parts.port not in (None, DEFAULT_PORTS['https']) or parts.path.rstrip('/')):
+    if (
+        parts.scheme != 'https'
+        or host != urlsplit(const.DEFAULT_WEBVIEW_URL).hostname
+        or parts.port not in (None, DEFAULT_PORTS['https'])
+        or parts.path.rstrip('/')
+    ):
         raise HostNotAllowed(f'The Powens webview URL must be {const.DEFAULT_WEBVIEW_URL}, not {url!r}')
     return url
 
@@ -106,7 +115,8 @@ def check_domain(domain, allowed_hosts=frozenset()):
     except HostNotAllowed:
         raise HostNotAllowed(
             f'The Powens domain must be a name such as "acme-sandbox" (the host '
-            f'acme-sandbox{const.API_HOST_SUFFIX}), not {domain!r}') from None
+            f'acme-sandbox{const.API_HOST_SUFFIX}), not {domain!r}'
+        ) from None
     return domain
 
 

@@ -3,6 +3,7 @@
 Powens adds enum values over time (§0): every helper here maps an unknown value to a generic
 case instead of failing.
 """
+
 import datetime
 import math
 from decimal import Decimal, InvalidOperation
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from . import const
 
 POWENS_TZ = ZoneInfo(const.POWENS_TIMEZONE)
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def parse_amount(value):

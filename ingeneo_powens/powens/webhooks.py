@@ -7,6 +7,7 @@ Powens sends no event name in the delivery itself: the console registers one URL
 URL when it names one (``/powens/webhook/connection_synced``), else from the payload's shape
 (:func:`infer_event`), which tells apart only the events whose shapes differ.
 """
+
 import json
 import re
 import zlib
@@ -78,7 +79,7 @@ def iter_gunzip(data, max_bytes, piece_bytes=DECODED_PIECE_BYTES):
     produced = 0
     decompressor = None
     for start in range(0, len(data), COMPRESSED_PIECE_BYTES):
-        pending = bytes(data[start:start + COMPRESSED_PIECE_BYTES])
+        pending = bytes(data[start : start + COMPRESSED_PIECE_BYTES])
         while pending:
             if decompressor is None or decompressor.eof:  # the first gzip member, or the next one
                 decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
@@ -156,8 +157,11 @@ def infer_event(payload):
         return CONNECTION_SYNCED
     if 'id_connection' in payload and isinstance(payload.get('transactions'), list):
         return ACCOUNT_SYNCED
-    if 'id_user' in payload and ('id_connector' in payload or 'connector_uuid' in payload) \
-            and 'id_connection' not in payload:
+    if (
+        'id_user' in payload
+        and ('id_connector' in payload or 'connector_uuid' in payload)
+        and 'id_connection' not in payload
+    ):
         return CONNECTION_DELETED
     return None
 

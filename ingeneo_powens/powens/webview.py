@@ -3,6 +3,7 @@
 The webview base URL is a parameter (``const.DEFAULT_WEBVIEW_URL`` in production) so a local
 sandbox or an ERP override can serve it.
 """
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
@@ -51,10 +52,25 @@ class WebviewResult:
         return self.error in const.WEBVIEW_ERROR_CODES
 
 
-def build_connect_url(*, webview_url, domain, client_id, redirect_uri, code=None, state=None,
-                      lang=None, connector_uuids=(), connector_ids=(), connector_capabilities=(),
-                      account_ibans=(), account_types=(), account_usages=(),
-                      connector_country=None, max_connections=None, prefill=None):
+def build_connect_url(
+    *,
+    webview_url,
+    domain,
+    client_id,
+    redirect_uri,
+    code=None,
+    state=None,
+    lang=None,
+    connector_uuids=(),
+    connector_ids=(),
+    connector_capabilities=(),
+    account_ibans=(),
+    account_types=(),
+    account_usages=(),
+    connector_country=None,
+    max_connections=None,
+    prefill=None,
+):
     """URL of the connect flow (add connections).
 
     :param code: temporary code of an existing user; without it Powens creates an anonymous
@@ -63,9 +79,9 @@ def build_connect_url(*, webview_url, domain, client_id, redirect_uri, code=None
     :param max_connections: above 1 the user may add several banks in one go.
     :param prefill: ``{"<connector uuid>.<field name>": value}`` to prefill connector fields.
     """
-    if max_connections is not None and (isinstance(max_connections, bool)
-                                        or not isinstance(max_connections, int)
-                                        or max_connections < 1):
+    if max_connections is not None and (
+        isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1
+    ):
         raise WebviewError('max_connections must be a positive integer')
     params = {
         'code': code,
@@ -80,12 +96,24 @@ def build_connect_url(*, webview_url, domain, client_id, redirect_uri, code=None
         'max_connections': max_connections,
     }
     params.update(prefill or {})
-    return _webview_url(webview_url, const.FLOW_CONNECT, lang, domain, client_id,
-                        _checked_redirect_uri(redirect_uri), params)
+    return _webview_url(
+        webview_url, const.FLOW_CONNECT, lang, domain, client_id, _checked_redirect_uri(redirect_uri), params
+    )
 
 
-def build_reconnect_url(*, webview_url, domain, client_id, redirect_uri, code, connection_id,
-                        state=None, lang=None, reset_credentials=False, connection_sources=()):
+def build_reconnect_url(
+    *,
+    webview_url,
+    domain,
+    client_id,
+    redirect_uri,
+    code,
+    connection_id,
+    state=None,
+    lang=None,
+    reset_credentials=False,
+    connection_sources=(),
+):
     """URL of the reconnect flow (repair a connection: SCA renewal, new password, OTP)."""
     if not code:
         raise WebviewError('The reconnect flow needs a temporary code')
@@ -96,14 +124,27 @@ def build_reconnect_url(*, webview_url, domain, client_id, redirect_uri, code, c
         'reset_credentials': 'true' if reset_credentials else None,
         'connection_sources': connection_sources,
     }
-    return _webview_url(webview_url, const.FLOW_RECONNECT, lang, domain, client_id,
-                        _checked_redirect_uri(redirect_uri), params)
+    return _webview_url(
+        webview_url, const.FLOW_RECONNECT, lang, domain, client_id, _checked_redirect_uri(redirect_uri), params
+    )
 
 
-def build_manage_url(*, webview_url, domain, client_id, code, redirect_uri=None,
-                     connection_id=None, state=None, lang=None, connector_uuids=(),
-                     connector_capabilities=(), account_types=(), account_usages=(),
-                     connector_country=None):
+def build_manage_url(
+    *,
+    webview_url,
+    domain,
+    client_id,
+    code,
+    redirect_uri=None,
+    connection_id=None,
+    state=None,
+    lang=None,
+    connector_uuids=(),
+    connector_capabilities=(),
+    account_types=(),
+    account_usages=(),
+    connector_country=None,
+):
     """URL of the manage flow (add, remove, fix connections; enable or disable accounts).
 
     ``redirect_uri`` is optional here: when given, a close button leads to it.
@@ -121,8 +162,7 @@ def build_manage_url(*, webview_url, domain, client_id, code, redirect_uri=None,
         'connector_country': connector_country,
     }
     redirect_uri = None if redirect_uri is None else _checked_redirect_uri(redirect_uri)
-    return _webview_url(webview_url, const.FLOW_MANAGE, lang, domain, client_id, redirect_uri,
-                        params)
+    return _webview_url(webview_url, const.FLOW_MANAGE, lang, domain, client_id, redirect_uri, params)
 
 
 def parse_callback(query, flow=const.FLOW_CONNECT):
@@ -140,8 +180,7 @@ def parse_callback(query, flow=const.FLOW_CONNECT):
     state = _first(query, 'state')
     error = _first(query, 'error')
     if error:
-        return WebviewResult(flow=flow, state=state, error=error,
-                             error_description=_first(query, 'error_description'))
+        return WebviewResult(flow=flow, state=state, error=error, error_description=_first(query, 'error_description'))
     connection_ids = _callback_connection_ids(query)
     if flow == const.FLOW_CONNECT and not connection_ids:
         raise WebviewError('The connect callback names no connection')
@@ -170,8 +209,7 @@ def _webview_url(webview_url, flow, lang, domain, client_id, redirect_uri, param
     path = f'/{webview_language(lang)}/{flow}'
     query = {'domain': domain_host(domain), 'client_id': client_id, 'redirect_uri': redirect_uri}
     query.update(params)
-    pairs = [(key, text) for key, value in query.items()
-             if value is not None and (text := _text(value))]
+    pairs = [(key, text) for key, value in query.items() if value is not None and (text := _text(value))]
     return f'{base}{path}?{urlencode(pairs, quote_via=quote, safe=",")}'
 
 

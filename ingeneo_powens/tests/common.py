@@ -1,5 +1,6 @@
 """Shared set-up of the add-on's tests: a real Powens sandbox process over HTTP, a company
 configured for it, a bank of its referential and a user holding the accounting-setup right."""
+
 import sys
 from pathlib import Path
 
@@ -10,12 +11,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from powens_sandbox import autopilot  # noqa: E402
-from powens_sandbox.bank_data import discover_accounts  # noqa: E402
-from powens_sandbox.config import SandboxConfig  # noqa: E402
-from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of  # noqa: E402
-from powens_sandbox.launcher import start_sandbox  # noqa: E402
-from powens_sandbox.webview import DISCOVERED_ACCOUNTS  # noqa: E402
+from powens_sandbox import autopilot
+from powens_sandbox.bank_data import discover_accounts
+from powens_sandbox.config import SandboxConfig
+from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of
+from powens_sandbox.launcher import start_sandbox
+from powens_sandbox.webview import DISCOVERED_ACCOUNTS
 
 __all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "autopilot_iban", "query_of", "start_sandbox"]
 
@@ -40,24 +41,35 @@ class PowensSandboxMixin:
         cls.company = cls.env.company
         cls.configure_powens(cls.company)
         cls.bank = cls.env["account.journal"].create(
-            {"name": "Banque test", "type": "bank", "company_id": cls.company.id})
+            {"name": "Banque test", "type": "bank", "company_id": cls.company.id}
+        )
         cls.setup_user = new_test_user(
-            cls.env, login="powens_setup", password="powens_setup",
+            cls.env,
+            login="powens_setup",
+            password="powens_setup",
             groups="base.group_user,account.group_account_user,ingeneo_powens.group_accounting_setup",
-            company_id=cls.company.id, company_ids=[cls.company.id])
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
         cls.accountant = new_test_user(
-            cls.env, login="powens_accountant", password="powens_accountant",
+            cls.env,
+            login="powens_accountant",
+            password="powens_accountant",
             groups="base.group_user,account.group_account_user",
-            company_id=cls.company.id, company_ids=[cls.company.id])
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
 
     @classmethod
     def configure_powens(cls, company):
-        company.write({
-            "powens_domain": "sandbox",
-            "powens_client_id": cls.sandbox.client_id,
-            "powens_client_secret": cls.sandbox.client_secret,
-            "powens_webhook_secret": cls.sandbox.webhook_secret,
-        })
+        company.write(
+            {
+                "powens_domain": "sandbox",
+                "powens_client_id": cls.sandbox.client_id,
+                "powens_client_secret": cls.sandbox.client_secret,
+                "powens_webhook_secret": cls.sandbox.webhook_secret,
+            }
+        )
         company.write({"powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url})
 
     @classmethod
@@ -68,16 +80,31 @@ class PowensSandboxMixin:
         powens_user = company._powens_create_user(journal)  # the bank's own Powens user
         client = powens_user._powens_client()
         test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
-            "accounts": accounts, "months": months})
+        created = cls.sandbox.control(
+            "POST",
+            f"/_sandbox/users/{powens_user.powens_id}/connections",
+            {
+                "connector_uuid": test_bank["uuid"],
+                "login": "alice",
+                "password": "secret",
+                "accounts": accounts,
+                "months": months,
+            },
+        )
         connection = cls.env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
+            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user
+        )
         cls.env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
         journal.powens_connection_id = connection
-        cls.env["powens.consent"].create({
-            "company_id": company.id, "journal_id": journal.id, "user_id": cls.env.ref("base.user_admin").id,
-            "consented_at": fields.Datetime.now(), "connection_id": connection.id})
+        cls.env["powens.consent"].create(
+            {
+                "company_id": company.id,
+                "journal_id": journal.id,
+                "user_id": cls.env.ref("base.user_admin").id,
+                "consented_at": fields.Datetime.now(),
+                "connection_id": connection.id,
+            }
+        )
         return connection
 
     def start_webview(self, journal, flow="connect", user=None):
@@ -85,6 +112,10 @@ class PowensSandboxMixin:
         webview URL it sends the browser to."""
         user = user or self.setup_user
         action = journal.with_user(user)._powens_consent_action(flow)
-        wizard = self.env["powens.consent.wizard"].with_user(user).with_context(action["context"]).create(
-            {"accepted": True})
+        wizard = (
+            self.env["powens.consent.wizard"]
+            .with_user(user)
+            .with_context(**action["context"])
+            .create({"accepted": True})
+        )
         return wizard.action_continue()["url"]

@@ -27,7 +27,7 @@ class TestAccountingReferential(TransactionCase):
     def test_holder_adds_a_bank_to_the_referential_without_being_administrator(self):
         action = self.company.with_user(self.setup_user).action_add_bank()
         self.assertEqual(action["target"], "new")
-        form = Form(self.env[action["res_model"]].with_user(self.setup_user).with_context(action["context"]))
+        form = Form(self.env[action["res_model"]].with_user(self.setup_user).with_context(**action["context"]))
         form.name = "Banque Populaire - compte courant"
         form.save().action_save()
         journal = self.company.bank_journal_ids.filtered(lambda j: j.name == "Banque Populaire - compte courant")

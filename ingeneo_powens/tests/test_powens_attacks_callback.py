@@ -2,8 +2,9 @@
 user, the callback's query string (connection ids, error text), a bank connected twice, a
 refused callback's leftovers at Powens, the request link as an oracle. Real HTTP against the
 sandbox's webview and API, and against Odoo's routes."""
+
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import requests
@@ -22,27 +23,34 @@ RAW_ERROR = "Call +33 6 12 34 56 78 to unlock your account"
 
 @tagged("post_install", "-at_install")
 class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
         cls.invited = new_test_user(
-            cls.env, login="powens_attack_invited", password="powens_attack_invited", groups="base.group_user",
-            email="invited@example.com", **company)
+            cls.env,
+            login="powens_attack_invited",
+            password="powens_attack_invited",
+            groups="base.group_user",
+            email="invited@example.com",
+            **company,
+        )
         cls.third = new_test_user(
-            cls.env, login="powens_attack_third", password="powens_attack_third", groups="base.group_user", **company)
+            cls.env, login="powens_attack_third", password="powens_attack_third", groups="base.group_user", **company
+        )
         # Bank B: connected by the holder, its account linked; the target of every attack.
         cls.bank_b = cls.env["account.journal"].create(
-            {"name": "Banque B", "type": "bank", "company_id": cls.company.id})
+            {"name": "Banque B", "type": "bank", "company_id": cls.company.id}
+        )
         cls.connection_b = cls.connect_at_powens(cls.bank_b, accounts=2, months=0)
         cls.bank_b._powens_link_account(cls.connection_b.account_ids[0])
 
     # --- helpers ----------------------------------------------------------------------------
 
     def send_request(self, journal=None):
-        return self.env["powens.connection.request"].with_user(self.setup_user)._send(
-            journal or self.bank, self.invited)
+        return (
+            self.env["powens.connection.request"].with_user(self.setup_user)._send(journal or self.bank, self.invited)
+        )
 
     def invited_webview_url(self, connection_request):
         mine = connection_request.with_user(self.invited)
@@ -56,7 +64,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def relative(self, url):
         base_url = self.bank.get_base_url()
         self.assertTrue(url.startswith(base_url))
-        return url[len(base_url):]
+        return url[len(base_url) :]
 
     def connection_exists_at_powens(self, powens_user, powens_id):
         try:
@@ -96,8 +104,11 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         # The forms of bank B's connection forged into the session the code opened.
         session = driver.forms()[0]["hidden"]["session"]
         for action in ("delete", "save"):
-            requests.post(page.url, data={"session": session, "action": action,
-                                          "connection": str(self.connection_b.powens_id)}, timeout=30)
+            requests.post(
+                page.url,
+                data={"session": session, "action": action, "connection": str(self.connection_b.powens_id)},
+                timeout=30,
+            )
         self.assert_bank_b_untouched()
         enabled = [item["disabled"] is None for item in self.bank_b._powens_client().list_accounts()]
         self.assertIn(True, enabled, "bank B's account is still enabled at Powens")
@@ -112,8 +123,11 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         self.assertNotEqual(user_a.powens_id, user_b.powens_id)
         self.assertEqual(self.bank.powens_connection_id.user_id, user_a)
         self.assertEqual(self.connection_b.user_id, user_b)
-        self.assertEqual([item["id"] for item in user_a._powens_client().list_connections()],
-                         [self.bank.powens_connection_id.powens_id], "A's user holds A's connection only")
+        self.assertEqual(
+            [item["id"] for item in user_a._powens_client().list_connections()],
+            [self.bank.powens_connection_id.powens_id],
+            "A's user holds A's connection only",
+        )
         self.sandbox.control("DELETE", "/_sandbox/calls")
         self.start_webview(self.bank)
         self.assertEqual(self.bank_user(), user_a, "connecting the bank again keeps its user")
@@ -130,10 +144,16 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         for delivery in (1, 2):
             body = json.dumps(dict(payload, id_webhook_data=770000 + delivery)).encode()
             path = f"{WEBHOOK_ROUTE}/user_deleted"
-            date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            response = self.url_open(path, data=body, headers={
-                "Content-Type": "application/json", "BI-Signature-Date": date,
-                "BI-Signature": sign_webhook(self.sandbox.webhook_secret, path, date, body)})
+            date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            response = self.url_open(
+                path,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "BI-Signature-Date": date,
+                    "BI-Signature": sign_webhook(self.sandbox.webhook_secret, path, date, body),
+                },
+            )
             self.assertEqual(response.status_code, 200, response.text)
         self.env.invalidate_all()
         self.assertEqual(self.bank_b.powens_state, "disconnected")
@@ -181,8 +201,11 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         Powens (only what the round trip created is ever deleted)."""
         powens_user = self.company._powens_create_user(self.bank)
         test_bank = powens_user._powens_client().list_connectors()[0]
-        older = self.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1, "months": 0})
+        older = self.sandbox.control(
+            "POST",
+            f"/_sandbox/users/{powens_user.powens_id}/connections",
+            {"connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1, "months": 0},
+        )
         url = self.start_webview(self.bank)
         callback = WebviewDriver(self.sandbox.webview_url).connect(url)
         query = query_of(callback)
@@ -196,8 +219,10 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def test_raw_error_text_of_the_query_string_never_reaches_the_chatter(self):
         """The error code is Powens' documented one, or a generic message: the text of the
         query string (error and error_description) is never posted."""
-        for code, expected in (("tos_declined", "declined Powens' terms of service"),
-                               (RAW_ERROR, "no documented reason")):
+        for code, expected in (
+            ("tos_declined", "declined Powens' terms of service"),
+            (RAW_ERROR, "no documented reason"),
+        ):
             with self.subTest(code=code):
                 state = query_of(self.start_webview(self.bank))["state"]
                 query = urlencode({"state": state, "error": code, "error_description": RAW_ERROR})
@@ -275,5 +300,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         absent = self.open_as(f"/powens/request/{missing}", "powens_attack_third")
         self.assertEqual((unreadable.status_code, unreadable.text), (absent.status_code, absent.text))
         self.assertEqual(connection_request.state, "sent", "a GET of someone else changes nothing")
-        self.assertEqual(self.open_as(f"/powens/request/{connection_request.id}", "powens_attack_invited").status_code, 303)
+        self.assertEqual(
+            self.open_as(f"/powens/request/{connection_request.id}", "powens_attack_invited").status_code, 303
+        )
         self.assertEqual(connection_request.state, "opened", "the invited user's GET only marks it opened")

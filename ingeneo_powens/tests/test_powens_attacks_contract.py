@@ -3,6 +3,7 @@ contract at a host of theirs to receive the company's token and client secret, a
 who types another host, a URL written in the database directly. The contract is a system
 administrator's, Powens' own hosts (or the configured ones) are the only destinations, a new
 origin forgets the token, and every change is in the company's chatter, secrets excepted."""
+
 import json
 import threading
 from contextlib import contextmanager
@@ -20,8 +21,13 @@ from ..const import SETUP_GROUP
 from .common import PowensSandboxMixin
 
 CONTRACT_COLUMNS = (
-    "powens_domain", "powens_client_id", "powens_api_url", "powens_webview_url",
-    "powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
+    "powens_domain",
+    "powens_client_id",
+    "powens_api_url",
+    "powens_webview_url",
+    "powens_client_secret_encrypted",
+    "powens_webhook_secret_encrypted",
+)
 CLIENT_SECRET = "client-secret-typed-by-the-admin"
 WEBHOOK_SECRET = "webhook-secret-typed-by-the-admin"
 
@@ -35,8 +41,14 @@ class RecordingHost:
         class Handler(BaseHTTPRequestHandler):
             def answer(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append({"method": self.command, "path": self.path,
-                                 "authorization": self.headers.get("Authorization"), "body": body})
+                received.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "authorization": self.headers.get("Authorization"),
+                        "body": body,
+                    }
+                )
                 payload = json.dumps({"auth_token": "attacker-token", "id_user": 1}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -63,14 +75,17 @@ class RecordingHost:
 
 @tagged("post_install", "-at_install")
 class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.admin = new_test_user(
-            cls.env, login="contract_admin", password="contract_admin",
+            cls.env,
+            login="contract_admin",
+            password="contract_admin",
             groups="base.group_system,account.group_account_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id])
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
         cls.attacker = RecordingHost()
         cls.addClassCleanup(cls.attacker.stop)
         cls.company._powens_create_user(cls.bank)  # the bank's Powens user: a permanent token to steal
@@ -85,7 +100,7 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         """The contract as PostgreSQL holds it."""
         self.env.flush_all()
         self.env.cr.execute(f"SELECT {', '.join(CONTRACT_COLUMNS)} FROM res_company WHERE id = %s", [self.company.id])
-        return dict(zip(CONTRACT_COLUMNS, self.env.cr.fetchone()))
+        return dict(zip(CONTRACT_COLUMNS, self.env.cr.fetchone(), strict=False))
 
     @contextmanager
     def allowed_hosts(self, value):
@@ -140,8 +155,15 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
     def test_holder_keeps_everything_but_the_contract(self):
         """Seeing whether the contract is set, testing it, the retrieval settings."""
         holder_company = self.company.with_user(self.setup_user)
-        values = holder_company.read(["powens_domain", "powens_client_id", "powens_api_url",
-                                      "powens_client_secret_set", "powens_webhook_secret_set"])[0]
+        values = holder_company.read(
+            [
+                "powens_domain",
+                "powens_client_id",
+                "powens_api_url",
+                "powens_client_secret_set",
+                "powens_webhook_secret_set",
+            ]
+        )[0]
         self.assertEqual(values["powens_client_id"], self.sandbox.client_id)
         self.assertTrue(values["powens_client_secret_set"] and values["powens_webhook_secret_set"])
         holder_company.write({"powens_history_start": "2025-01-01", "powens_request_validity_days": 3})
@@ -160,43 +182,68 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
                 form = etree.fromstring(arch)
                 self.assertEqual(bool(form.xpath("//field[@name='powens_client_secret']")), is_admin)
                 for field_name in ("powens_domain", "powens_client_id", "powens_api_url", "powens_webview_url"):
-                    self.assertEqual([node.get("readonly") for node in form.xpath(f"//field[@name='{field_name}']")],
-                                     [None] if is_admin else ["1"], field_name)
+                    self.assertEqual(
+                        [node.get("readonly") for node in form.xpath(f"//field[@name='{field_name}']")],
+                        [None] if is_admin else ["1"],
+                        field_name,
+                    )
         before = self.stored_contract()
         self.authenticate("powens_setup", "powens_setup")
-        action = self.make_jsonrpc_request("/web/dataset/call_kw/res.company/action_open_powens_settings", {
-            "model": "res.company", "method": "action_open_powens_settings", "args": [[self.company.id]], "kwargs": {}})
+        action = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/res.company/action_open_powens_settings",
+            {
+                "model": "res.company",
+                "method": "action_open_powens_settings",
+                "args": [[self.company.id]],
+                "kwargs": {},
+            },
+        )
         self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
         for values in ({"powens_api_url": self.attacker.url() + "/2.0"}, {"powens_client_secret": "from-the-form"}):
             with self.subTest(values=values), self.refused(JsonRpcException, "AccessError"):
-                self.make_jsonrpc_request("/web/dataset/call_kw/res.company/web_save", {
-                    "model": "res.company", "method": "web_save", "args": [[self.company.id], values],
-                    "kwargs": {"specification": {"powens_api_url": {}}}})
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw/res.company/web_save",
+                    {
+                        "model": "res.company",
+                        "method": "web_save",
+                        "args": [[self.company.id], values],
+                        "kwargs": {"specification": {"powens_api_url": {}}},
+                    },
+                )
         self.assertEqual(self.stored_contract(), before)
-        saved = self.make_jsonrpc_request("/web/dataset/call_kw/res.company/web_save", {
-            "model": "res.company", "method": "web_save",
-            "args": [[self.company.id], {"powens_request_validity_days": 5}],
-            "kwargs": {"specification": {"powens_request_validity_days": {}}}})
+        saved = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/res.company/web_save",
+            {
+                "model": "res.company",
+                "method": "web_save",
+                "args": [[self.company.id], {"powens_request_validity_days": 5}],
+                "kwargs": {"specification": {"powens_request_validity_days": {}}},
+            },
+        )
         self.assertEqual(saved[0]["powens_request_validity_days"], 5, "the holder's own settings save")
 
     def test_editing_companies_is_not_enough_to_change_the_contract(self):
         """An "Access Rights" administrator holding the right (through accounting
         administration) may edit and create companies, but not write a Powens contract."""
         rights_admin = new_test_user(
-            self.env, login="contract_rights_admin", groups="base.group_erp_manager,account.group_account_manager",
-            company_id=self.company.id, company_ids=[self.company.id])
+            self.env,
+            login="contract_rights_admin",
+            groups="base.group_erp_manager,account.group_account_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
         self.assertTrue(rights_admin.has_group(SETUP_GROUP))
         self.assertFalse(rights_admin.has_group("base.group_system"))
         before = self.stored_contract()
         company = self.company.with_user(rights_admin)
         company.write({"powens_history_start": "2025-02-01", "sequence": 7})
-        for vals in ({"powens_api_url": self.attacker.url() + "/2.0", "sequence": 8},
-                     {"powens_client_id": "666"}):
+        for vals in ({"powens_api_url": self.attacker.url() + "/2.0", "sequence": 8}, {"powens_client_id": "666"}):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 company.write(vals)
         with self.assertRaises(AccessError):
             self.env["res.company"].with_user(rights_admin).create(
-                {"name": "Filiale", "powens_domain": "ingeneo", "powens_api_url": self.attacker.url() + "/2.0"})
+                {"name": "Filiale", "powens_domain": "ingeneo", "powens_api_url": self.attacker.url() + "/2.0"}
+            )
         self.assertEqual(self.stored_contract(), before)
 
     # --- the administrator ----------------------------------------------------------------------
@@ -250,8 +297,12 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         with self.allowed_hosts("localhost"):
             for name, run in {
                 "test the connection": self.company.with_user(self.setup_user).action_powens_test_connection,
-                "search a bank": lambda: self.env["powens.connector.search"].with_user(self.setup_user).create(
-                    {"search_text": "banque"}).action_search(),
+                "search a bank": lambda: (
+                    self.env["powens.connector.search"]
+                    .with_user(self.setup_user)
+                    .create({"search_text": "banque"})
+                    .action_search()
+                ),
                 "delete the Powens user": self.company.with_user(self.setup_user).action_powens_delete_user,
             }.items():
                 with self.subTest(name), self.refused(UserError, "Powens API URL of .* is refused"):
@@ -260,8 +311,11 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         with self.allowed_hosts("localhost, 127.0.0.1"), self.assertRaises(UserError):
             self.company.with_user(self.setup_user).action_powens_test_connection()
         self.assertTrue(self.attacker.received, "allowed, the same URL is reached")
-        self.assertEqual(self.attacker.received[0]["path"].split("?")[0], "/2.0/connectors",
-                         "the first request of the test, which the check keeps from leaving")
+        self.assertEqual(
+            self.attacker.received[0]["path"].split("?")[0],
+            "/2.0/connectors",
+            "the first request of the test, which the check keeps from leaving",
+        )
 
     def test_a_webview_url_written_in_the_database_sends_no_browser_there(self):
         """No browser (the holder's or an invited user's) is sent to a webview host the
@@ -286,17 +340,24 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         token = user.token_encrypted
         admin_company.write({"powens_api_url": self.sandbox.api_url, "powens_client_id": self.sandbox.client_id})
         self.assertEqual((user.active, user.token_encrypted), (True, token), "nothing changed: kept")
-        for vals in ({"powens_api_url": self.sandbox.api_url.replace("127.0.0.1", "localhost")},
-                     {"powens_domain": "ingeneo"}):
+        for vals in (
+            {"powens_api_url": self.sandbox.api_url.replace("127.0.0.1", "localhost")},
+            {"powens_domain": "ingeneo"},
+        ):
             with self.subTest(vals=vals):
-                user = Users.search([("journal_id", "=", self.bank.id), ("active", "=", True)]) \
-                    or self.company._powens_create_user(self.bank)
+                user = Users.search(
+                    [("journal_id", "=", self.bank.id), ("active", "=", True)]
+                ) or self.company._powens_create_user(self.bank)
                 self.assertTrue(user.token_encrypted)
-                notes = len(self.company.message_ids.filtered(lambda message: "Connect the banks again" in message.body))
+                notes = len(
+                    self.company.message_ids.filtered(lambda message: "Connect the banks again" in message.body)
+                )
                 admin_company.write(vals)
                 self.assertEqual((user.active, user.token_encrypted), (False, False), "token forgotten")
-                self.assertEqual(notes + 1, len(self.company.message_ids.filtered(
-                    lambda message: "Connect the banks again" in message.body)))
+                self.assertEqual(
+                    notes + 1,
+                    len(self.company.message_ids.filtered(lambda message: "Connect the banks again" in message.body)),
+                )
 
     # --- the audit trail ----------------------------------------------------------------------
 
@@ -304,9 +365,13 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
         """Who, which settings, when: the author and date of a note listing the settings by
         name; the secrets' values appear in no message."""
         notes_before = self.settings_notes()
-        self.company.with_user(self.admin).write({
-            "powens_client_id": "10000002", "powens_client_secret": CLIENT_SECRET,
-            "powens_webhook_secret": WEBHOOK_SECRET})
+        self.company.with_user(self.admin).write(
+            {
+                "powens_client_id": "10000002",
+                "powens_client_secret": CLIENT_SECRET,
+                "powens_webhook_secret": WEBHOOK_SECRET,
+            }
+        )
         self.company.with_user(self.setup_user).write({"powens_history_start": "2024-06-01"})
         self.company.with_user(self.setup_user).write({"powens_history_start": "2024-06-01"})
         notes = self.settings_notes() - notes_before

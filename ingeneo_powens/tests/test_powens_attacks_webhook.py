@@ -1,13 +1,14 @@
 """Attacks on /powens/webhook (issue 13 §4) and deliveries Powens may send that must never be
 refused forever (issue 14), over real HTTP to the Odoo test server, whose request threads run
 in this process: the memory they take is measured here."""
+
 import gzip
 import json
 import logging
 import time
 import tracemalloc
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
@@ -42,8 +43,9 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
         """POST and return the response, the peak of memory allocated meanwhile in this
         process (the server's request thread included) beyond the highest peak of a few
         requests with an empty body (the test server's own bookkeeping), and the time taken."""
-        baseline = max(self._peak_of(lambda: self.post(body=b"{}", headers={"BI-Signature": None}))[1]
-                       for _attempt in range(3))
+        baseline = max(
+            self._peak_of(lambda: self.post(body=b"{}", headers={"BI-Signature": None}))[1] for _attempt in range(3)
+        )
         (response, elapsed), peak = self._peak_of(lambda: self._timed(lambda: self.post(**options)))
         return response, max(peak - baseline, 0), elapsed
 
@@ -71,13 +73,21 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
         for decompressed in (100 * MIB, 1024 * MIB):
             bomb = gzip_bomb(decompressed)
             for name, headers in (("no signature", unsigned), ("forged signature", forged)):
-                with self.subTest(name, decompressed_mib=decompressed // MIB), \
-                        mute_logger(CONTROLLER_LOGGER):
+                with self.subTest(name, decompressed_mib=decompressed // MIB), mute_logger(CONTROLLER_LOGGER):
                     response, peak, elapsed = self.post_measured(
-                        body=bomb, signature=sign_webhook(self.sandbox.webhook_secret, WEBHOOK, signature_date(), b"{}"),
-                        headers=headers)
-                    _logger.info("gzip bomb of %s KiB -> %s MiB, %s: %s in %.2f s, peak %.2f MiB",
-                                 len(bomb) // 1024, decompressed // MIB, name, response.status_code, elapsed, peak / MIB)
+                        body=bomb,
+                        signature=sign_webhook(self.sandbox.webhook_secret, WEBHOOK, signature_date(), b"{}"),
+                        headers=headers,
+                    )
+                    _logger.info(
+                        "gzip bomb of %s KiB -> %s MiB, %s: %s in %.2f s, peak %.2f MiB",
+                        len(bomb) // 1024,
+                        decompressed // MIB,
+                        name,
+                        response.status_code,
+                        elapsed,
+                        peak / MIB,
+                    )
                     self.assertAnswer(response, 403)
                     self.assertLess(peak, REFUSAL_MEMORY_BUDGET, f"{peak / MIB:.1f} MiB taken")
                     self.assertLess(elapsed, 10, "refused quickly")
@@ -85,13 +95,21 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
 
     def test_unsigned_malformed_body_is_refused_before_parsing(self):
         """Before: parsed first, answered 400 (which tells a stranger the body was read)."""
-        for name, body in {"not JSON": b"{'id_webhook_data': 1", "not an object": b"[1, 2]",
-                           "deep nesting": b"[" * 100_000, "not gzip": b"{}"}.items():
+        for name, body in {
+            "not JSON": b"{'id_webhook_data': 1",
+            "not an object": b"[1, 2]",
+            "deep nesting": b"[" * 100_000,
+            "not gzip": b"{}",
+        }.items():
             headers = {"Content-Encoding": "gzip"} if name == "not gzip" else {}
             with self.subTest(name), mute_logger(CONTROLLER_LOGGER):
                 self.assertAnswer(self.post(body=body, headers=dict(headers, **{"BI-Signature": None})), 403)
-                self.assertAnswer(self.post(body=body, signature=sign_webhook("guess", WEBHOOK, signature_date(), body),
-                                            headers=headers), 403)
+                self.assertAnswer(
+                    self.post(
+                        body=body, signature=sign_webhook("guess", WEBHOOK, signature_date(), body), headers=headers
+                    ),
+                    403,
+                )
         self.assertFalse(self.events())
 
     def test_signed_body_decompressing_beyond_the_cap_is_refused_clearly(self):
@@ -136,8 +154,10 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
         """Database errors quote the rows they refused (bank data): no traceback above DEBUG. (A
         bank's own failure is that bank's, logged on it and acknowledged: this one fails before.)"""
         payload = self.connection_synced(self.some_transactions(1))
-        with patch.object(PowensWebhookEvent, "_powens_register", side_effect=RuntimeError("IBAN FR76...")), \
-                self.assertLogs(CONTROLLER_LOGGER, "INFO") as logs:
+        with (
+            patch.object(PowensWebhookEvent, "_powens_register", side_effect=RuntimeError("IBAN FR76...")),
+            self.assertLogs(CONTROLLER_LOGGER, "INFO") as logs,
+        ):
             self.assertAnswer(self.post(payload), 500)
         self.assertTrue(logs.records)
         for record in logs.records:
@@ -163,7 +183,7 @@ class TestPowensWebhookNeverRefusedForever(WebhookCaseMixin, HttpCase):
         """Powens does not say whether a retry is dated again: one keeping the date of an
         attempt two hours ago is processed, and its own replay is a duplicate."""
         payload = self.connection_synced(self.some_transactions(2))
-        first_attempt = signature_date(datetime.now(timezone.utc) - timedelta(hours=2))
+        first_attempt = signature_date(datetime.now(UTC) - timedelta(hours=2))
         response = self.post(payload, date=first_attempt)
         self.assertAnswer(response, 200)
         self.assertEqual(response.json()["status"], "processed")
@@ -174,7 +194,7 @@ class TestPowensWebhookNeverRefusedForever(WebhookCaseMixin, HttpCase):
     def test_retry_dated_again_is_a_duplicate(self):
         """The other reading: each attempt signed at its own date, the notification processed once."""
         payload = self.connection_synced(self.some_transactions(2))
-        self.assertAnswer(self.post(payload, date=signature_date(datetime.now(timezone.utc) - timedelta(minutes=20))), 200)
+        self.assertAnswer(self.post(payload, date=signature_date(datetime.now(UTC) - timedelta(minutes=20))), 200)
         again = self.post(payload, date=signature_date())
         self.assertAnswer(again, 200)
         self.assertEqual(again.json()["status"], "duplicate")
@@ -186,7 +206,7 @@ class TestPowensWebhookNeverRefusedForever(WebhookCaseMixin, HttpCase):
         payload = self.connection_synced(self.some_transactions(1))
         del payload["id_webhook_data"]
         with mute_logger(CONTROLLER_LOGGER):
-            stale = self.post(payload, date=signature_date(datetime.now(timezone.utc) - timedelta(minutes=10)))
+            stale = self.post(payload, date=signature_date(datetime.now(UTC) - timedelta(minutes=10)))
         self.assertAnswer(stale, 403)
         date = signature_date()
         self.assertEqual(self.post(payload, date=date).json()["status"], "processed")
@@ -197,8 +217,10 @@ class TestPowensWebhookNeverRefusedForever(WebhookCaseMixin, HttpCase):
         """About 21 MB of JSON, as Powens sends a first sync of a large business account.
         Before: 413 (above 20 MiB), sent again by Powens forever."""
         template = self.some_transactions(1)[0]
-        transactions = [dict(template, id=90_000_000 + index, wording=f"PRLV SEPA {index:06d} " + "x" * 700)
-                        for index in range(20_000)]
+        transactions = [
+            dict(template, id=90_000_000 + index, wording=f"PRLV SEPA {index:06d} " + "x" * 700)
+            for index in range(20_000)
+        ]
         payload = self.connection_synced(transactions)
         body = json.dumps(payload).encode()
         self.assertGreater(len(body), 20 * MIB)
@@ -220,9 +242,16 @@ class TestPowensWebhookGzipFromSandbox(WebhookCaseMixin, HttpCase):
 
     def test_sandbox_gzip_deliveries_are_accepted_at_the_first_attempt_both_ways(self):
         for compression in ("signed_as_sent", "signed_decoded"):
-            self.sandbox.control("POST", "/_sandbox/webhooks", {
-                "url": self.base_url() + WEBHOOK, "secret": self.sandbox.webhook_secret,
-                "events": ["CONNECTION_SYNCED"], "compression": compression})
+            self.sandbox.control(
+                "POST",
+                "/_sandbox/webhooks",
+                {
+                    "url": self.base_url() + WEBHOOK,
+                    "secret": self.sandbox.webhook_secret,
+                    "events": ["CONNECTION_SYNCED"],
+                    "compression": compression,
+                },
+            )
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 2 * 86400})
         with self.allow_requests(all_requests=True):
             self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/sync")

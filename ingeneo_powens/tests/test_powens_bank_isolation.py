@@ -2,6 +2,7 @@
 its lines, its company's settings or secrets unusable), it is logged and posted on that bank,
 its claim is released, the transaction is left clean, and the scheduled run goes on with the
 other banks and ends well, so that Odoo never deactivates it."""
+
 from odoo.tests import TransactionCase, tagged
 
 from .test_powens_sync import ConnectedBankCase
@@ -9,13 +10,13 @@ from .test_powens_sync import ConnectedBankCase
 
 @tagged("post_install", "-at_install")
 class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # A bank whose lines Odoo refuses: no suspense account to book them against.
         cls.refusing_bank = cls.env["account.journal"].create(
-            {"name": "Banque sans compte d'attente", "type": "bank", "company_id": cls.company.id})
+            {"name": "Banque sans compte d'attente", "type": "bank", "company_id": cls.company.id}
+        )
         connection = cls.connect_at_powens(cls.refusing_bank, accounts=1, months=0)
         cls.refusing_bank._powens_link_account(connection.account_ids)
         cls.refusing_bank.suspense_account_id = False
@@ -23,22 +24,45 @@ class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
         # database, a lost key).
         cls.other_company = cls.env["res.company"].create({"name": "Filiale"})
         cls.env["account.chart.template"].try_loading("generic_coa", company=cls.other_company, install_demo=False)
-        cls.other_company.write({
-            "powens_domain": "sandbox", "powens_client_id": cls.sandbox.client_id,
-            "powens_api_url": cls.sandbox.api_url, "powens_client_secret_encrypted": "not-a-sealed-secret"})
-        cls.locked_out_bank = cls.env["account.journal"].with_company(cls.other_company).create(
-            {"name": "Banque de la filiale", "type": "bank", "company_id": cls.other_company.id})
-        other_user = cls.env["powens.user"].create({
-            "company_id": cls.other_company.id, "journal_id": cls.locked_out_bank.id, "powens_id": 999000,
-            "token_encrypted": "not-a-sealed-token", "api_url": cls.sandbox.api_url})
-        other_connection = cls.env["powens.connection"].create({
-            "name": "Banque de test", "company_id": cls.other_company.id, "powens_id": 999001,
-            "user_id": other_user.id})
-        cls.locked_out_bank.write({
-            "powens_connection_id": other_connection.id, "powens_state": "connected",
-            "powens_account_id": cls.env["powens.account"].create(
-                {"name": "Compte courant", "connection_id": other_connection.id, "powens_id": 999002}).id,
-        })
+        cls.other_company.write(
+            {
+                "powens_domain": "sandbox",
+                "powens_client_id": cls.sandbox.client_id,
+                "powens_api_url": cls.sandbox.api_url,
+                "powens_client_secret_encrypted": "not-a-sealed-secret",
+            }
+        )
+        cls.locked_out_bank = (
+            cls.env["account.journal"]
+            .with_company(cls.other_company)
+            .create({"name": "Banque de la filiale", "type": "bank", "company_id": cls.other_company.id})
+        )
+        other_user = cls.env["powens.user"].create(
+            {
+                "company_id": cls.other_company.id,
+                "journal_id": cls.locked_out_bank.id,
+                "powens_id": 999000,
+                "token_encrypted": "not-a-sealed-token",
+                "api_url": cls.sandbox.api_url,
+            }
+        )
+        other_connection = cls.env["powens.connection"].create(
+            {
+                "name": "Banque de test",
+                "company_id": cls.other_company.id,
+                "powens_id": 999001,
+                "user_id": other_user.id,
+            }
+        )
+        cls.locked_out_bank.write(
+            {
+                "powens_connection_id": other_connection.id,
+                "powens_state": "connected",
+                "powens_account_id": cls.env["powens.account"]
+                .create({"name": "Compte courant", "connection_id": other_connection.id, "powens_id": 999002})
+                .id,
+            }
+        )
         cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.account.powens_id}/transactions", {"count": 4})
 
     def log_of(self, journal):
@@ -89,6 +113,7 @@ class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
         for _attempt in range(3):
             self.refusing_bank._powens_sync("cron", commit_page=lambda count: None)
         posted = self.refusing_bank.message_ids.filtered(
-            lambda message: "The retrieval of the movements failed" in (message.body or ""))
+            lambda message: "The retrieval of the movements failed" in (message.body or "")
+        )
         self.assertEqual(len(posted), 1, "the log keeps each attempt, the chatter the news")
         self.assertEqual(len(self.env["powens.sync.log"].search([("journal_id", "=", self.refusing_bank.id)])), 3)

@@ -16,7 +16,7 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         url = self.start_webview(journal)
         callback = WebviewDriver(self.sandbox.webview_url).connect(url, **choices)
         self.assertTrue(callback.startswith(journal.get_base_url() + "/powens/callback?"))
-        return callback[len(journal.get_base_url()):]
+        return callback[len(journal.get_base_url()) :]
 
     def open_callback(self, path, login="powens_setup"):
         self.authenticate(login, login)
@@ -52,8 +52,12 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.assertEqual(len(choices), 3, "every account of the connection can be chosen")
         disabled = choices.filtered(lambda account: not account.enabled)
         self.assertEqual(len(disabled), 1, "the holder ticked two accounts out of three")
-        wizard = self.env["powens.account.link.wizard"].with_user(self.setup_user).with_context(
-            default_journal_id=self.bank.id).create({"account_id": disabled.id})
+        wizard = (
+            self.env["powens.account.link.wizard"]
+            .with_user(self.setup_user)
+            .with_context(default_journal_id=self.bank.id)
+            .create({"account_id": disabled.id})
+        )
         wizard.action_link()
         self.assertEqual(self.bank.powens_account_id, disabled)
         self.assertEqual(self.bank.powens_state, "waiting")
@@ -67,7 +71,7 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         driver.press("cancel")
         callback = driver.redirect_location()
         self.assertEqual(query_of(callback)["error"], "access_denied")
-        self.open_callback(callback[len(self.bank.get_base_url()):])
+        self.open_callback(callback[len(self.bank.get_base_url()) :])
         self.assertEqual(self.bank.powens_state, "not_connected")
         self.assertFalse(self.env["powens.connection"].search([]))
 
@@ -101,8 +105,16 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.assertIn("expired", response.text)
         self.assertIn("deleted there", response.text)
         self.assertFalse(self.env["powens.connection"].search([]))
-        self.assertNotIn(int(made), [item["id"] for item in self.env["powens.user"].search(
-            [("journal_id", "=", self.bank.id)])._powens_client().list_connections()])
+        self.assertNotIn(
+            int(made),
+            [
+                item["id"]
+                for item in self.env["powens.user"]
+                .search([("journal_id", "=", self.bank.id)])
+                ._powens_client()
+                .list_connections()
+            ],
+        )
 
     def test_disconnect_deletes_at_powens_and_keeps_the_journal(self):
         self.open_callback(self.go_through_webview(self.bank, accounts=[0]))
@@ -114,8 +126,9 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.assertEqual(self.bank.powens_state, "disconnected")
         self.assertFalse(self.bank.powens_account_id)
         calls = self.sandbox.control("GET", "/_sandbox/calls")
-        self.assertIn(("DELETE", f"/2.0/users/me/connections/{powens_id}"),
-                      [(call["method"], call["path"]) for call in calls])
+        self.assertIn(
+            ("DELETE", f"/2.0/users/me/connections/{powens_id}"), [(call["method"], call["path"]) for call in calls]
+        )
         consent = self.env["powens.consent"].search([("journal_id", "=", self.bank.id)])
         self.assertTrue(consent.revoked_at, "the consent record stays, marked withdrawn")
 
@@ -123,8 +136,11 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.open_callback(self.go_through_webview(self.bank))
         self.bank._powens_link_account(self.bank.powens_account_choice_ids[0])
         connection = self.bank.powens_connection_id
-        self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state",
-                             {"state": "SCARequired", "error_message": "Authentification forte requise"})
+        self.sandbox.control(
+            "POST",
+            f"/_sandbox/connections/{connection.powens_id}/state",
+            {"state": "SCARequired", "error_message": "Authentification forte requise"},
+        )
         data = self.bank._powens_client().get_connection(connection.powens_id)
         connection._sync_from_powens(self.company, data)
         self.bank._powens_apply_connection_state()
@@ -136,6 +152,6 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         driver.open(url)
         driver.press("submit", otp="123456")
         callback = driver.redirect_location()
-        self.open_callback(callback[len(self.bank.get_base_url()):])
+        self.open_callback(callback[len(self.bank.get_base_url()) :])
         self.assertEqual(self.bank.powens_state, "waiting")
         self.assertFalse(connection.powens_state)

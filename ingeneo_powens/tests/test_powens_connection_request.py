@@ -1,6 +1,7 @@
 """Option 2, the delegated connection: the accountant sends a connection request to the ERP
 user who holds the bank's credentials; that user, without any accounting right, consents and
 goes through the same webview; back in the ERP the bank is connected as in Option 1."""
+
 from datetime import timedelta
 
 from psycopg2.errors import UniqueViolation
@@ -18,17 +19,27 @@ REQUEST = "powens.connection.request"
 
 @tagged("post_install", "-at_install")
 class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
         cls.manager = new_test_user(
-            cls.env, login="powens_manager", password="powens_manager", groups="base.group_user",
-            name="Gérante", email="gerante@example.com", **company)
+            cls.env,
+            login="powens_manager",
+            password="powens_manager",
+            groups="base.group_user",
+            name="Gérante",
+            email="gerante@example.com",
+            **company,
+        )
         cls.third = new_test_user(
-            cls.env, login="powens_third", password="powens_third", groups="base.group_user",
-            email="third@example.com", **company)
+            cls.env,
+            login="powens_third",
+            password="powens_third",
+            groups="base.group_user",
+            email="third@example.com",
+            **company,
+        )
 
     # --- Helpers ----------------------------------------------------------------------------
 
@@ -41,7 +52,9 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         action = journal.with_user(self.setup_user).action_powens_choose_request_user()
         listed = self.env["res.users"].with_user(self.setup_user).search(action["domain"])
         self.assertIn(user, listed)
-        result = user.with_user(self.setup_user).with_context(action["context"]).action_powens_send_connection_request()
+        result = (
+            user.with_user(self.setup_user).with_context(**action["context"]).action_powens_send_connection_request()
+        )
         self.assertEqual(result["params"]["next"]["res_id"], journal.id, "back to the bank's dialog")
         return self.env[REQUEST].search([("journal_id", "=", journal.id)], order="id desc", limit=1)
 
@@ -56,7 +69,7 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         callback = WebviewDriver(self.sandbox.webview_url).connect(url, **choices)
         base_url = self.bank.get_base_url()
         self.assertTrue(callback.startswith(base_url + "/powens/callback?"))
-        return callback[len(base_url):]
+        return callback[len(base_url) :]
 
     def open_as(self, path, login):
         self.authenticate(login, login)
@@ -64,13 +77,19 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
 
     def inbox_messages(self, user, connection_request):
         """The messages of ``connection_request`` waiting in ``user``'s inbox."""
-        return self.env["mail.notification"].search([
-            ("res_partner_id", "=", user.partner_id.id),
-            ("notification_type", "=", "inbox"),
-            ("is_read", "=", False),
-            ("mail_message_id.model", "=", REQUEST),
-            ("mail_message_id.res_id", "=", connection_request.id),
-        ]).mail_message_id
+        return (
+            self.env["mail.notification"]
+            .search(
+                [
+                    ("res_partner_id", "=", user.partner_id.id),
+                    ("notification_type", "=", "inbox"),
+                    ("is_read", "=", False),
+                    ("mail_message_id.model", "=", REQUEST),
+                    ("mail_message_id.res_id", "=", connection_request.id),
+                ]
+            )
+            .mail_message_id
+        )
 
     def queued_mails(self, connection_request):
         return self.env["mail.mail"].search([("model", "=", REQUEST), ("res_id", "=", connection_request.id)])
@@ -87,9 +106,18 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         self.assertFalse(self.manager.has_group(SETUP_GROUP))
         before = fields.Datetime.now()
         connection_request = self.send_request()
-        self.assertRecordValues(connection_request, [{
-            "state": "sent", "requester_id": self.setup_user.id, "invited_user_id": self.manager.id,
-            "company_id": self.company.id, "email_to": "gerante@example.com"}])
+        self.assertRecordValues(
+            connection_request,
+            [
+                {
+                    "state": "sent",
+                    "requester_id": self.setup_user.id,
+                    "invited_user_id": self.manager.id,
+                    "company_id": self.company.id,
+                    "email_to": "gerante@example.com",
+                }
+            ],
+        )
         self.assertAlmostEqual(connection_request.expires_at, before + timedelta(days=7), delta=timedelta(minutes=1))
 
         link = f"{self.bank.get_base_url()}/powens/request/{connection_request.id}"
@@ -102,7 +130,7 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         self.assertEqual(len(notification), 1, "one notification in the invited user's inbox")
         self.assertIn(link, notification.body)
 
-        response = self.open_as(link[len(self.bank.get_base_url()):], "powens_manager")
+        response = self.open_as(link[len(self.bank.get_base_url()) :], "powens_manager")
         self.assertEqual(response.status_code, 303)
         self.assertTrue(response.headers["Location"].endswith(f"/odoo/powens-requests/{connection_request.id}"))
         self.assertEqual(connection_request.state, "opened")
@@ -121,8 +149,10 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
 
         response = self.open_as(callback, "powens_manager")
         self.assertEqual(response.status_code, 303)
-        self.assertTrue(response.headers["Location"].endswith(f"/odoo/powens-requests/{connection_request.id}"),
-                        "the invited user lands on the request, not on the bank they cannot read")
+        self.assertTrue(
+            response.headers["Location"].endswith(f"/odoo/powens-requests/{connection_request.id}"),
+            "the invited user lands on the request, not on the bank they cannot read",
+        )
         self.assertEqual(self.bank.powens_state, "waiting")
         self.assertTrue(self.bank.powens_account_id.enabled)
         connection = self.bank.powens_connection_id
@@ -145,8 +175,12 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         self.assertNotEqual(replaced, first)
         self.assertEqual((first.state, replaced.state), ("cancelled", "sent"))
         self.assertTrue(self.inbox_messages(self.manager, first).filtered(lambda message: "Replaced" in message.body))
-        self.assertEqual(self.env[REQUEST].search_count(
-            [("journal_id", "=", self.bank.id), ("state", "in", ("sent", "opened", "consented"))]), 1)
+        self.assertEqual(
+            self.env[REQUEST].search_count(
+                [("journal_id", "=", self.bank.id), ("state", "in", ("sent", "opened", "consented"))]
+            ),
+            1,
+        )
         with self.assertRaises(UniqueViolation), mute_logger("odoo.sql_db"):
             self.env[REQUEST].create({"journal_id": self.bank.id, "invited_user_id": self.manager.id})
             self.env.flush_all()
@@ -166,13 +200,17 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         connection_request.with_user(self.manager).action_consent()
         with self.assertRaises(UserError):
             connection_request.with_user(self.manager).action_consent()
-        self.assertEqual(self.env["powens.consent"].search_count([("journal_id", "=", self.bank.id)]), 1,
-                         "one consent per request")
+        self.assertEqual(
+            self.env["powens.consent"].search_count([("journal_id", "=", self.bank.id)]), 1, "one consent per request"
+        )
         connection_request.with_user(self.manager).action_decline()
         self.assertEqual(connection_request.state, "declined")
         self.assertTrue(connection_request.consent_id.revoked_at, "the consent given is withdrawn")
-        self.assertTrue(self.inbox_messages(self.setup_user, connection_request).filtered(
-            lambda message: "declined" in message.body))
+        self.assertTrue(
+            self.inbox_messages(self.setup_user, connection_request).filtered(
+                lambda message: "declined" in message.body
+            )
+        )
         with self.assertRaises(UserError):
             connection_request.with_user(self.manager).action_open_webview()
 
@@ -206,8 +244,11 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
             "connect": bank.action_powens_connect,
             "manage": bank.action_powens_manage,
             "choose the user": bank.action_powens_choose_request_user,
-            "send a request": lambda: self.third.with_user(self.manager).with_context(
-                powens_request_journal_id=self.bank.id).action_powens_send_connection_request(),
+            "send a request": lambda: (
+                self.third.with_user(self.manager)
+                .with_context(powens_request_journal_id=self.bank.id)
+                .action_powens_send_connection_request()
+            ),
             "webview without the request": lambda: bank._powens_webview_url("connect", self.env["powens.consent"]),
             "settings": lambda: self.company.with_user(self.manager).write({"powens_domain": "hijacked"}),
             "settings form": self.company.with_user(self.manager).action_open_powens_settings,
@@ -223,7 +264,8 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
 
     def test_the_invited_user_cannot_use_another_request(self):
         other_bank = self.env["account.journal"].create(
-            {"name": "Autre banque", "type": "bank", "company_id": self.company.id})
+            {"name": "Autre banque", "type": "bank", "company_id": self.company.id}
+        )
         mine = self.send_request()
         theirs = self.send_request(self.third, journal=other_bank)
         with self.assertRaises(AccessError):
@@ -233,7 +275,8 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         mine.with_user(self.manager).action_consent()
         with self.assertRaises(AccessError):
             other_bank.with_user(self.manager)._powens_webview_url(
-                "connect", mine.consent_id, connection_request=mine.with_user(self.manager))
+                "connect", mine.consent_id, connection_request=mine.with_user(self.manager)
+            )
         self.assertEqual(theirs.state, "sent")
 
     def test_an_expired_request_is_refused(self):
@@ -246,8 +289,12 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
                 cron.method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(connection_request.state, "expired")
-        self.assertTrue(self.inbox_messages(self.setup_user, connection_request).filtered(
-            lambda message: "expired" in message.body), "the requester learns it")
+        self.assertTrue(
+            self.inbox_messages(self.setup_user, connection_request).filtered(
+                lambda message: "expired" in message.body
+            ),
+            "the requester learns it",
+        )
         with self.assertRaises(UserError):
             connection_request.with_user(self.manager).action_consent()
 
@@ -266,8 +313,10 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
         callback = self.go_through_webview(connection_request)
         connection_request.with_user(self.setup_user).action_cancel()
         self.assertEqual(connection_request.state, "cancelled")
-        self.assertTrue(self.inbox_messages(self.manager, connection_request).filtered(
-            lambda message: "Cancelled" in message.body), "the invited user learns it")
+        self.assertTrue(
+            self.inbox_messages(self.manager, connection_request).filtered(lambda message: "Cancelled" in message.body),
+            "the invited user learns it",
+        )
         response = self.open_as(callback, "powens_manager")
         self.assertEqual(response.status_code, 400)
         self.assertIn("cancelled", response.text)

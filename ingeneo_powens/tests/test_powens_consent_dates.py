@@ -3,6 +3,7 @@ earliest), read at every state refresh and never erased by a read without it; th
 reminder then fires; "Renew the consent" renews the way Powens documents it (``refresh_auth``,
 then the reconnect webview when Powens asks) and says "renewed" only when Powens' date moved.
 Both sides of the sandbox's switches (powens_sandbox/README.md, "Consent dates")."""
+
 from datetime import timedelta
 
 from odoo.tests import HttpCase, tagged
@@ -25,12 +26,24 @@ class ConsentCaseMixin(PowensSandboxMixin):
         powens_user = company._powens_create_user(cls.bank)  # the bank's own Powens user
         client = powens_user._powens_client()
         test_bank = client.list_connectors(search="Banque de test")[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1,
-            "months": 0, "sources": list(cls.sources)})
+        created = cls.sandbox.control(
+            "POST",
+            f"/_sandbox/users/{powens_user.powens_id}/connections",
+            {
+                "connector_uuid": test_bank["uuid"],
+                "login": "alice",
+                "password": "secret",
+                "accounts": 1,
+                "months": 0,
+                "sources": list(cls.sources),
+            },
+        )
         cls.connection = cls.env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")),
-            connected_by=cls.setup_user, user=powens_user)
+            company,
+            client.get_connection(created["id"], expand=("connector", "sources")),
+            connected_by=cls.setup_user,
+            user=powens_user,
+        )
         cls.env["powens.account"]._sync_from_powens(cls.connection, client.list_accounts(created["id"]))
         cls.bank.powens_connection_id = cls.connection
         cls.bank._powens_link_account(cls.connection.account_ids)
@@ -57,8 +70,11 @@ class ConsentCaseMixin(PowensSandboxMixin):
         """The consent of ``source`` (all by default) now ends in ``days`` days; returns that
         end as Odoo stores it."""
         end = (self.powens_now() + timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
-        self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/consent",
-                             {"access_expire": end, **({"source": source} if source else {})})
+        self.sandbox.control(
+            "POST",
+            f"/_sandbox/connections/{self.connection.powens_id}/consent",
+            {"access_expire": end, **({"source": source} if source else {})},
+        )
         return naive_utc(parse_datetime(end))
 
     def scheduled_retrieval(self):
@@ -67,12 +83,11 @@ class ConsentCaseMixin(PowensSandboxMixin):
     def open_callback(self, url):
         """The browser back from the webview, signed in as the holder of the right."""
         self.authenticate("powens_setup", "powens_setup")
-        return self.url_open(url[len(self.bank.get_base_url()):], allow_redirects=False)
+        return self.url_open(url[len(self.bank.get_base_url()) :], allow_redirects=False)
 
 
 @tagged("post_install", "-at_install")
 class TestPowensConsentDates(ConsentCaseMixin, HttpCase):
-
     def test_expiry_comes_from_the_sources_at_every_scheduled_read(self):
         end = self.move_consent(days=40)
         self.scheduled_retrieval()
@@ -83,21 +98,26 @@ class TestPowensConsentDates(ConsentCaseMixin, HttpCase):
         known = self.connection.consent_expires_at
         self.assertTrue(known)
         self.connection._sync_from_powens(
-            self.company, self.bank._powens_client().get_connection(self.connection.powens_id))
+            self.company, self.bank._powens_client().get_connection(self.connection.powens_id)
+        )
         self.assertEqual(self.connection.consent_expires_at, known)
 
     def test_a_notification_with_sources_moves_the_expiry(self):
         end = self.move_consent(days=30)
         data = self.powens_connection()
-        self.env["powens.webhook.event"]._powens_receive(self.company, "CONNECTION_SYNCED", {
-            "id_webhook_data": 9_100_001, "user": {"id": self.connection.user_id.powens_id}, "connection": data})
+        self.env["powens.webhook.event"]._powens_receive(
+            self.company,
+            "CONNECTION_SYNCED",
+            {"id_webhook_data": 9_100_001, "user": {"id": self.connection.user_id.powens_id}, "connection": data},
+        )
         self.assertEqual(self.connection.consent_expires_at, end)
 
     def test_consent_ending_within_a_week_reminds_the_person_who_connected(self):
         end = self.move_consent(days=5)
         self.scheduled_retrieval()
-        reminder = self.bank.activity_ids.filtered(lambda activity: activity.activity_type_id == self.env.ref(
-            CONSENT_REMINDER))
+        reminder = self.bank.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == self.env.ref(CONSENT_REMINDER)
+        )
         self.assertEqual((reminder.user_id, reminder.date_deadline), (self.setup_user, end.date()))
 
     def test_renew_asks_powens_then_the_webview_and_says_renewed_once_the_date_moved(self):
@@ -106,8 +126,11 @@ class TestPowensConsentDates(ConsentCaseMixin, HttpCase):
         self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -60 * 86400})
         self.sandbox.control("DELETE", "/_sandbox/calls")
         action = self.bank.with_user(self.setup_user).action_powens_reconnect()
-        refresh = [call for call in self.sandbox.control("GET", "/_sandbox/calls") if call["method"] == "POST"
-                   and call["path"].endswith(f"/connections/{self.connection.powens_id}")]
+        refresh = [
+            call
+            for call in self.sandbox.control("GET", "/_sandbox/calls")
+            if call["method"] == "POST" and call["path"].endswith(f"/connections/{self.connection.powens_id}")
+        ]
         self.assertEqual(len(refresh), 1, "refresh_auth, the documented early renewal")
         self.assertEqual(action["res_model"], "powens.consent.wizard", "Powens asks for the SCA: the webview")
         self.assertEqual(self.bank.powens_state, "action_required")

@@ -45,34 +45,46 @@ class TestTwoCronWorkers(TransactionCase):
         env.cr.execute("""SELECT column_name FROM information_schema.columns
                            WHERE table_name = 'res_company' AND column_name LIKE 'powens%%'""")
         columns = [row[0] for row in env.cr.fetchall()]
-        env.cr.execute(SQL("SELECT %s FROM res_company WHERE id = %s",
-                           SQL(", ").join(map(SQL.identifier, columns)), cls.company_id))
-        return dict(zip(columns, env.cr.fetchone()))
+        env.cr.execute(
+            SQL(
+                "SELECT %s FROM res_company WHERE id = %s", SQL(", ").join(map(SQL.identifier, columns)), cls.company_id
+            )
+        )
+        return dict(zip(columns, env.cr.fetchone(), strict=False))
 
     @classmethod
     def connect_committed_bank(cls, env):
         company = env["res.company"].browse(cls.company_id)
-        company.write({
-            "powens_domain": "sandbox", "powens_client_id": cls.sandbox.client_id,
-            "powens_client_secret": cls.sandbox.client_secret,
-            "powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url,
-        })
+        company.write(
+            {
+                "powens_domain": "sandbox",
+                "powens_client_id": cls.sandbox.client_id,
+                "powens_client_secret": cls.sandbox.client_secret,
+                "powens_api_url": cls.sandbox.api_url,
+                "powens_webview_url": cls.sandbox.webview_url,
+            }
+        )
         journal = env["account.journal"].create({"name": "Banque deux serveurs", "type": "bank", "code": "BDS"})
         powens_user = company._powens_create_user(journal)
         client = powens_user._powens_client()
         test_bank = client.list_connectors(search=TEST_BANK_NAME)[0]
-        created = cls.sandbox.control("POST", f"/_sandbox/users/{powens_user.powens_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret",
-            "accounts": 1, "months": 0})
+        created = cls.sandbox.control(
+            "POST",
+            f"/_sandbox/users/{powens_user.powens_id}/connections",
+            {"connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1, "months": 0},
+        )
         connection = env["powens.connection"]._sync_from_powens(
-            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user)
+            company, client.get_connection(created["id"], expand=("connector", "sources")), user=powens_user
+        )
         account = env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
         journal.powens_connection_id = connection
         journal._powens_link_account(account)
         cls.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": MOVEMENTS})
         expected = sorted(
-            str(item["id"]) for item in client.iter_transactions(account.powens_id, include_deleted=False)
-            if not item["coming"])
+            str(item["id"])
+            for item in client.iter_transactions(account.powens_id, include_deleted=False)
+            if not item["coming"]
+        )
         return journal.id, expected
 
     @classmethod
@@ -85,9 +97,15 @@ class TestTwoCronWorkers(TransactionCase):
             journal.unlink()
             connection.unlink()
             powens_user.unlink()
-            env.cr.execute(SQL("UPDATE res_company SET %s WHERE id = %s", SQL(", ").join(
-                SQL("%s = %s", SQL.identifier(column), value) for column, value in cls.saved_settings.items()
-            ), cls.company_id))
+            env.cr.execute(
+                SQL(
+                    "UPDATE res_company SET %s WHERE id = %s",
+                    SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(column), value) for column, value in cls.saved_settings.items()
+                    ),
+                    cls.company_id,
+                )
+            )
             env.registry.clear_cache()
 
     def run_cron_on_two_workers(self):

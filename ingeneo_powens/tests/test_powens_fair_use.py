@@ -2,6 +2,7 @@
 forces a bank sync; "Synchronise now" forces one, once; a blocked bank is read, not synced, a
 few times a day; a bank whose webhooks arrive costs no request but a daily safety read. Also
 the honest states and the renewal of a revoked token. Real Odoo, real sandbox over HTTP."""
+
 import itertools
 from datetime import timedelta
 
@@ -15,7 +16,6 @@ _delivery_ids = itertools.count(8_000_001)
 
 @tagged("post_install", "-at_install")
 class TestPowensFairUse(ConnectedBankCase):
-
     def setUp(self):
         super().setUp()
         self.sandbox.control("DELETE", "/_sandbox/calls")
@@ -25,10 +25,14 @@ class TestPowensFairUse(ConnectedBankCase):
         return self.sandbox.control("GET", "/_sandbox/calls")
 
     def set_state(self, state, message=None):
-        self.sandbox.control("POST", f"/_sandbox/connections/{self.connection.powens_id}/state",
-                             {"state": state, "error_message": message})
-        self.addCleanup(self.sandbox.control, "POST", f"/_sandbox/connections/{self.connection.powens_id}/state",
-                        {"state": None})
+        self.sandbox.control(
+            "POST",
+            f"/_sandbox/connections/{self.connection.powens_id}/state",
+            {"state": state, "error_message": message},
+        )
+        self.addCleanup(
+            self.sandbox.control, "POST", f"/_sandbox/connections/{self.connection.powens_id}/state", {"state": None}
+        )
 
     def last_log(self):
         return self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)], order="id desc", limit=1)
@@ -62,8 +66,9 @@ class TestPowensFairUse(ConnectedBankCase):
         self.assertEqual([call["query"].get("psu_requested") for call in syncs], ["true"])
 
     def test_a_forced_sync_that_fails_is_reported_never_resent(self):
-        self.sandbox.control("POST", "/_sandbox/faults",
-                             {"kind": "503", "count": 4, "path": f"/connections/{self.connection.powens_id}"})
+        self.sandbox.control(
+            "POST", "/_sandbox/faults", {"kind": "503", "count": 4, "path": f"/connections/{self.connection.powens_id}"}
+        )
         action = self.bank.with_user(self.setup_user).action_powens_sync()
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn("tried again later", action["params"]["message"], "what happens next, not Powens' code")
@@ -73,14 +78,18 @@ class TestPowensFairUse(ConnectedBankCase):
 
     def test_blocked_bank_is_read_never_synced_and_its_movements_still_arrive(self):
         new_ids = self.sandbox.control(
-            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 4})["ids"]
+            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 4}
+        )["ids"]
         self.set_state("SCARequired", "Authentification forte requise")
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         self.assertEqual(self.bank.powens_state, "action_required")
         self.bank.with_user(self.setup_user).action_powens_sync()
         self.assertNotIn("PUT", [call["method"] for call in self.calls()], "not even when the user asks")
-        imported = self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", self.bank.id)]).mapped("powens_transaction_id")
+        imported = (
+            self.env["account.bank.statement.line"]
+            .search([("journal_id", "=", self.bank.id)])
+            .mapped("powens_transaction_id")
+        )
         self.assertLessEqual(set(map(str, new_ids)), set(imported), "what Powens has is read all the same")
 
     def test_blocked_bank_is_read_four_times_a_day(self):
@@ -102,11 +111,15 @@ class TestPowensFairUse(ConnectedBankCase):
         """A CONNECTION_SYNCED for the bank's account, applied as the webhook route does."""
         client = self.bank._powens_client()
         connection = client.get_connection(self.connection.powens_id, expand=("connector", "sources"))
-        account = next(item for item in client.list_accounts(self.connection.powens_id)
-                       if item["id"] == self.account.powens_id)
+        account = next(
+            item for item in client.list_accounts(self.connection.powens_id) if item["id"] == self.account.powens_id
+        )
         connection["accounts"] = [dict(account, transactions=list(transactions))]
-        payload = {"id_webhook_data": delivery_id or next(_delivery_ids), "connection": connection,
-                   "user": {"id": self.connection.user_id.powens_id}}
+        payload = {
+            "id_webhook_data": delivery_id or next(_delivery_ids),
+            "connection": connection,
+            "user": {"id": self.connection.user_id.powens_id},
+        }
         return self.env["powens.webhook.event"]._powens_receive(self.company, "CONNECTION_SYNCED", payload)
 
     def test_healthy_webhooks_leave_a_daily_safety_read_only(self):
@@ -137,8 +150,9 @@ class TestPowensFairUse(ConnectedBankCase):
         self.set_state("passwordExpired")
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         english = self.bank.with_context(lang="en_US")._powens_state_advice("passwordExpired")
-        self.assertEqual(self.bank.powens_message,
-                         self.bank.with_context(lang="fr_FR")._powens_state_advice("passwordExpired"))
+        self.assertEqual(
+            self.bank.powens_message, self.bank.with_context(lang="fr_FR")._powens_state_advice("passwordExpired")
+        )
         self.assertIn("password has expired", english)
 
     def revoke_the_token(self):
@@ -149,8 +163,9 @@ class TestPowensFairUse(ConnectedBankCase):
         client = powens_user._powens_client()
         token = client.renew_token(powens_user.powens_id)["access_token"]
         powens_user.token_encrypted = self.company._powens_secret_box().encrypt(token)
-        revoked = client.session.delete(client.api_url + "auth/token", timeout=10,
-                                        headers={"Authorization": f"Bearer {token}"})
+        revoked = client.session.delete(
+            client.api_url + "auth/token", timeout=10, headers={"Authorization": f"Bearer {token}"}
+        )
         self.assertEqual(revoked.status_code, 204)
         self.sandbox.control("DELETE", "/_sandbox/calls")
         return token

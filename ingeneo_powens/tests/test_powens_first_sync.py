@@ -26,8 +26,9 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
     def test_a_thousand_movements_arrive_once_exact_to_the_cent(self):
         client = self.bank._powens_client()
         listed = sum(1 for _ in client.iter_transactions(self.account.powens_id))
-        self.sandbox.control("POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions",
-                             {"count": HISTORY - listed})
+        self.sandbox.control(
+            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": HISTORY - listed}
+        )
         booked = {
             str(item["id"]): Decimal(str(item["value"]))
             for item in client.iter_transactions(self.account.powens_id, include_deleted=False)
@@ -38,7 +39,8 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
         self.bank._powens_sync("cron", commit_page=self.analyze_page)
 
         lines = self.env["account.bank.statement.line"].search_fetch(
-            [("journal_id", "=", self.bank.id)], ["powens_transaction_id", "amount"])
+            [("journal_id", "=", self.bank.id)], ["powens_transaction_id", "amount"]
+        )
         imported = {line.powens_transaction_id: Decimal(str(line.amount)) for line in lines}
         self.assertEqual(len(lines), len(imported), "no movement twice")
         self.assertEqual(imported, booked, "every booked movement, to the cent")

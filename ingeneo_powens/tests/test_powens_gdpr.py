@@ -1,6 +1,7 @@
 """GDPR erasure: "Disconnect" and "Delete the Powens user" remove the data at Powens and the
 token here; the consent records stay, withdrawn and exportable; uninstalling the add-on
 leaves no token behind."""
+
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -8,24 +9,32 @@ from .. import uninstall_hook
 from ..powens import PowensError, PowensNotFound
 from .common import PowensSandboxMixin
 
-CONSENT_EXPORT = ["journal_id", "user_id", "consented_at", "remote_address", "text_version", "consent_text",
-                  "revoked_at"]
+CONSENT_EXPORT = [
+    "journal_id",
+    "user_id",
+    "consented_at",
+    "remote_address",
+    "text_version",
+    "consent_text",
+    "revoked_at",
+]
 
 
 @tagged("post_install", "-at_install")
 class TestPowensErasure(PowensSandboxMixin, TransactionCase):
-
     def setUp(self):
         """Each test erases at Powens: each one starts with Powens users of its own, one per bank."""
         super().setUp()
         self.second_bank = self.env["account.journal"].create(
-            {"name": "Banque seconde", "type": "bank", "company_id": self.company.id})
+            {"name": "Banque seconde", "type": "bank", "company_id": self.company.id}
+        )
         self.connections = self.env["powens.connection"]
         for journal in (self.bank, self.second_bank):
             connection = self.connect_at_powens(journal, accounts=1, months=0)
             journal._powens_link_account(connection.account_ids)
-            self.sandbox.control("POST", f"/_sandbox/accounts/{connection.account_ids.powens_id}/transactions",
-                                 {"count": 5})
+            self.sandbox.control(
+                "POST", f"/_sandbox/accounts/{connection.account_ids.powens_id}/transactions", {"count": 5}
+            )
             self.connections |= connection
         self.bank.with_user(self.setup_user).action_powens_sync()
 
@@ -84,8 +93,11 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
         self.assertFalse([token for token in tokens if self.exists_at_powens(token)])
         self.assertEqual(self.stored_tokens(), [])
         self.assertFalse(self.company.powens_user_count)
-        self.assertEqual(len(self.env["powens.user"].with_context(active_test=False).search(
-            [("company_id", "=", self.company.id)])), 2, "kept archived, so that Powens' notification is recognised")
+        self.assertEqual(
+            len(self.env["powens.user"].with_context(active_test=False).search([("company_id", "=", self.company.id)])),
+            2,
+            "kept archived, so that Powens' notification is recognised",
+        )
         banks = self.bank | self.second_bank
         self.assertEqual(set(banks.mapped("powens_state")), {"disconnected"})
         self.assertFalse(self.connections.filtered("active"))
@@ -99,8 +111,9 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
     def test_delete_the_powens_user_fails_clearly_and_keeps_everything_when_powens_refuses(self):
         """Nothing is forgotten here while the data still exists at Powens."""
         tokens = self.tokens()
-        self.sandbox.control("POST", "/_sandbox/faults",
-                             {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 2})
+        self.sandbox.control(
+            "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 2}
+        )
         with self.assertRaisesRegex(UserError, "could not delete"):
             self.company.with_user(self.setup_user).action_powens_delete_user()
         self.assertEqual(self.tokens(), tokens)
@@ -126,12 +139,14 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
         Powens refuses (best effort, logged): neither keeps a token."""
         other = self.env["res.company"].create({"name": "INGENEO Filiale"})
         self.configure_powens(other)
-        other._powens_create_user(self.env["account.journal"].create(
-            {"name": "Banque filiale", "type": "bank", "company_id": other.id}))
+        other._powens_create_user(
+            self.env["account.journal"].create({"name": "Banque filiale", "type": "bank", "company_id": other.id})
+        )
         tokens = {token: company for company in (self.company, other) for token in self.tokens(company)}
         self.assertEqual(len(self.stored_tokens()), 3)
-        self.sandbox.control("POST", "/_sandbox/faults",
-                             {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 1})
+        self.sandbox.control(
+            "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/users/me", "count": 1}
+        )
         with self.assertLogs("odoo.addons.ingeneo_powens.models.res_company", "WARNING") as logs:
             uninstall_hook(self.env)
         self.assertEqual(len(logs.records), 1, "one company's Powens refused, and it was logged")

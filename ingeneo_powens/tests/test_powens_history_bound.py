@@ -1,6 +1,7 @@
 """The bank's history start holds on every path a movement can take (first pull, an old row
 edited at Powens, a first-sync notification arriving after the callback), and a movement dated
 in a locked period keeps its bank date when Odoo books it at the first open date."""
+
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -27,12 +28,18 @@ class HistoryCaseMixin(PowensSandboxMixin):
 
     def booked_at_powens(self):
         """The account's booked, not deleted movements as Powens lists them, with no filter."""
-        return [item for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
-                if not item["coming"]]
+        return [
+            item
+            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            if not item["coming"]
+        ]
 
     def expected_from(self, history_start):
-        return {str(item["id"]): Decimal(str(item["value"])) for item in self.booked_at_powens()
-                if parse_date(item["date"]) >= history_start}
+        return {
+            str(item["id"]): Decimal(str(item["value"]))
+            for item in self.booked_at_powens()
+            if parse_date(item["date"]) >= history_start
+        }
 
     def lines(self):
         self.env.invalidate_all()
@@ -47,13 +54,15 @@ class HistoryCaseMixin(PowensSandboxMixin):
 
 @tagged("post_install", "-at_install")
 class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
-
     def boundary_crossing_movement(self):
         """The latest booked card payment ordered one day and booked a later one: the history
         start on its booking day separates Powens' default date (application_date) from the
         statement line's (date)."""
-        crossing = [item for item in self.booked_at_powens()
-                    if item["application_date"] and item["application_date"] < item["date"]]
+        crossing = [
+            item
+            for item in self.booked_at_powens()
+            if item["application_date"] and item["application_date"] < item["date"]
+        ]
         self.assertTrue(crossing, "the sandbox books card payments a day or two after they are made")
         return max(crossing, key=lambda item: (item["date"], item["id"]))
 
@@ -66,10 +75,14 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         expected = self.expected_from(history_start)
         self.assertIn(str(crossing["id"]), expected)
-        self.assertEqual(self.imported(), expected,
-                         "every movement booked since the history start, to the cent, and nothing before")
-        query = next(call["query"] for call in self.sandbox.control("GET", "/_sandbox/calls")
-                     if call["path"].endswith("/transactions"))
+        self.assertEqual(
+            self.imported(), expected, "every movement booked since the history start, to the cent, and nothing before"
+        )
+        query = next(
+            call["query"]
+            for call in self.sandbox.control("GET", "/_sandbox/calls")
+            if call["path"].endswith("/transactions")
+        )
         self.assertEqual((query.get("filter"), query.get("min_date")), ("date", history_start.isoformat()))
 
     def test_the_bank_keeps_the_history_start_it_was_linked_with(self):
@@ -77,8 +90,11 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         self.bank._powens_link_account(self.account)
         self.assertEqual(self.bank.powens_history_start, self.company.powens_history_start)
         self.company.powens_history_start = fields.Date.today() - timedelta(days=300)
-        self.assertEqual(self.bank._powens_history_start(), fields.Date.today() - timedelta(days=20),
-                         "a later change of the company's default does not move a linked bank's history")
+        self.assertEqual(
+            self.bank._powens_history_start(),
+            fields.Date.today() - timedelta(days=20),
+            "a later change of the company's default does not move a linked bank's history",
+        )
 
     def test_a_bank_of_its_own_history_start_overrides_the_company(self):
         own_start = fields.Date.today() - timedelta(days=6)
@@ -102,8 +118,9 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         old = [item for item in self.booked_at_powens() if parse_date(item["date"]) < history_start][:3]
         self.assertEqual(len(old), 3, "a month of history reaches before the start")
         for item in old:
-            self.sandbox.control("POST", f"/_sandbox/transactions/{item['id']}/edit",
-                                 {"wording": "LIBELLÉ RECATÉGORISÉ"})
+            self.sandbox.control(
+                "POST", f"/_sandbox/transactions/{item['id']}/edit", {"wording": "LIBELLÉ RECATÉGORISÉ"}
+            )
         self.retrieve_later()
         self.assertEqual(self.imported(), before, "nothing from before the history start")
         self.assertEqual(self.last_log().before_history_count, len(old), "the edited old movements came back")
@@ -167,8 +184,11 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
     def setUp(self):
         super().setUp()
         self.addCleanup(self.sandbox.reset)
-        self.sandbox.control("POST", "/_sandbox/webhooks", {
-            "url": self.base_url() + const.WEBHOOK_ROUTE, "secret": self.sandbox.webhook_secret})
+        self.sandbox.control(
+            "POST",
+            "/_sandbox/webhooks",
+            {"url": self.base_url() + const.WEBHOOK_ROUTE, "secret": self.sandbox.webhook_secret},
+        )
 
     def create_at_powens(self):
         """The bank login at Powens, as the webview makes it: the bank's Powens user first,
@@ -177,16 +197,20 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
         self.client = self.powens_user._powens_client()
         self.env.flush_all()
         test_bank = self.client.list_connectors(search=TEST_BANK_NAME)[0]
-        return self.sandbox.control("POST", f"/_sandbox/users/{self.powens_user.powens_id}/connections", {
-            "connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1,
-            "months": 1})
+        return self.sandbox.control(
+            "POST",
+            f"/_sandbox/users/{self.powens_user.powens_id}/connections",
+            {"connector_uuid": test_bank["uuid"], "login": "alice", "password": "secret", "accounts": 1, "months": 1},
+        )
 
     def callback(self, created, history_start):
         """What the webview callback records, then the link of the bank with its history start;
         flushed, for the notifications that follow."""
         self.connection = self.env["powens.connection"]._sync_from_powens(
-            self.company, self.client.get_connection(created["id"], expand=("connector", "sources")),
-            user=self.powens_user)
+            self.company,
+            self.client.get_connection(created["id"], expand=("connector", "sources")),
+            user=self.powens_user,
+        )
         self.env["powens.account"]._sync_from_powens(self.connection, self.client.list_accounts(created["id"]))
         self.account = self.connection.account_ids
         self.company.powens_history_start = history_start  # the bank takes it when linked
@@ -212,10 +236,13 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
             # The first sync ends, and Powens notifies the movements it found.
             self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 601})
             self.wait_for_deliveries({"CONNECTION_SYNCED", "ACCOUNT_SYNCED"})
-        self.assertTrue([item for item in self.booked_at_powens()
-                         if parse_date(item["date"]) < history_start], "Powens synced older movements")
-        self.assertEqual(self.imported(), self.expected_from(history_start),
-                         "the notified history, from the start on, to the cent")
+        self.assertTrue(
+            [item for item in self.booked_at_powens() if parse_date(item["date"]) < history_start],
+            "Powens synced older movements",
+        )
+        self.assertEqual(
+            self.imported(), self.expected_from(history_start), "the notified history, from the start on, to the cent"
+        )
         logs = self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id), ("trigger", "=", "webhook")])
         self.assertTrue(logs and all(not log.error for log in logs))
         self.assertGreater(sum(logs.mapped("before_history_count")), 0)

@@ -2,6 +2,7 @@
 `value: null`) is kept with its reason, shown on the bank, read again at the next retrieval
 even when the cursor has moved past it, and imported once when it maps; only the fields the
 statement line needs can refuse a movement, and a card PAN never becomes an account number."""
+
 from odoo.tests import TransactionCase, tagged
 
 from ..models.powens_account import CURSOR_MARGIN
@@ -10,14 +11,14 @@ from .test_powens_sync import ConnectedBankCase
 
 @tagged("post_install", "-at_install")
 class TestRefusedMovements(ConnectedBankCase, TransactionCase):
-
     def sync(self):
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         return self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)], limit=1)
 
     def add_movements(self, count):
         return self.sandbox.control(
-            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": count})["ids"]
+            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": count}
+        )["ids"]
 
     def edit(self, powens_id, **changes):
         """Change a movement at Powens; deleted after the case, so the next cases' first pulls
@@ -27,7 +28,8 @@ class TestRefusedMovements(ConnectedBankCase, TransactionCase):
 
     def lines_of(self, powens_id):
         return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(powens_id))])
+            [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(powens_id))]
+        )
 
     def later(self):
         """Powens' clock past the cursor's margin: a pull no longer re-reads what it saw."""
@@ -52,11 +54,17 @@ class TestRefusedMovements(ConnectedBankCase, TransactionCase):
         self.assertFalse(self.lines_of(refused_id))
         self.assertEqual(len(self.lines_of(sound_id)), 1)
         refused = self.bank.powens_refused_ids
-        self.assertEqual((refused.powens_transaction_id, refused.reason), (str(refused_id), "value is not a finite amount"))
+        self.assertEqual(
+            (refused.powens_transaction_id, refused.reason), (str(refused_id), "value is not a finite amount")
+        )
         self.assertTrue(refused.date and refused.payload["id"] == refused_id)
         self.assertTrue(self.account.last_update_cursor, "the cursor moved past it: the list brings it back")
-        self.assertTrue(self.bank.message_ids.filtered(
-            lambda message: "1 movement(s) could not be imported" in (message.body or "")), "the bank says it")
+        self.assertTrue(
+            self.bank.message_ids.filtered(
+                lambda message: "1 movement(s) could not be imported" in (message.body or "")
+            ),
+            "the bank says it",
+        )
         self.assertTrue(self.bank.with_user(self.setup_user).powens_refused_ids, "shown on the bank's POWENS tab")
 
         # Powens fixes the amount without a new `last_update` (undocumented either way): the
@@ -136,12 +144,16 @@ class TestCursorWhateverPowensZone(ConnectedBankCase, TransactionCase):
         self.bank._powens_sync("cron", commit_page=lambda count: None)
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 1800})
         self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -1800})
-        late = self.sandbox.control(
-            "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 1})["ids"][0]
+        late = self.sandbox.control("POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 1})[
+            "ids"
+        ][0]
         self.bank._powens_sync("cron", commit_page=lambda count: None)
-        self.assertTrue(self.env["account.bank.statement.line"].search_count(
-            [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(late))]),
-            f"a change stamped half an hour after the pull ({zone} stamps) arrives at the next one")
+        self.assertTrue(
+            self.env["account.bank.statement.line"].search_count(
+                [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(late))]
+            ),
+            f"a change stamped half an hour after the pull ({zone} stamps) arrives at the next one",
+        )
 
     def test_paris_stamps(self):
         self.check_change_after_a_pull_arrives("Europe/Paris")

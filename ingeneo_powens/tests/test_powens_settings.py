@@ -1,6 +1,7 @@
 """The Powens settings: encryption at rest keyed by the server configuration, URLs derived from
 the domain, "Test the connection", the settings block reserved to holders, neutralization, and
 "Is my bank compatible?"."""
+
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -15,22 +16,29 @@ from ..const import SETUP_GROUP
 from .common import PowensSandboxMixin
 
 POWENS_SETTINGS_FIELDS = [
-    "powens_domain", "powens_client_id", "powens_client_secret", "powens_webhook_secret",
-    "powens_api_url", "powens_webview_url", "powens_redirect_uri", "powens_webhook_url"]
+    "powens_domain",
+    "powens_client_id",
+    "powens_client_secret",
+    "powens_webhook_secret",
+    "powens_api_url",
+    "powens_webview_url",
+    "powens_redirect_uri",
+    "powens_webhook_url",
+]
 SECRET_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 
 
 @tagged("post_install", "-at_install")
 class TestPowensSettings(PowensSandboxMixin, TransactionCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.settings_admin = new_test_user(
-            cls.env, login="powens_settings_admin",
-            groups="base.group_system,account.group_account_user," + SETUP_GROUP)
+            cls.env, login="powens_settings_admin", groups="base.group_system,account.group_account_user," + SETUP_GROUP
+        )
         cls.plain_admin = new_test_user(
-            cls.env, login="powens_plain_admin", groups="base.group_system,account.group_account_user")
+            cls.env, login="powens_plain_admin", groups="base.group_system,account.group_account_user"
+        )
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -44,8 +52,9 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         """The secret columns as PostgreSQL holds them."""
         self.env.flush_all()
         self.env.cr.execute(
-            f"SELECT {', '.join(SECRET_COLUMNS)} FROM res_company WHERE id = %s", [(company or self.company).id])
-        return dict(zip(SECRET_COLUMNS, self.env.cr.fetchone()))
+            f"SELECT {', '.join(SECRET_COLUMNS)} FROM res_company WHERE id = %s", [(company or self.company).id]
+        )
+        return dict(zip(SECRET_COLUMNS, self.env.cr.fetchone(), strict=False))
 
     def read_client_secret(self):
         self.company.invalidate_recordset()
@@ -93,20 +102,33 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
             self.assertEqual(self.read_client_secret(), "secret-under-old-key")
             self.company.with_user(self.settings_admin).write({"powens_webhook_secret": "webhook-under-new-key"})
         with self.encryption_key(new):
-            self.assertEqual(self.company._powens_read_secret("powens_webhook_secret_encrypted"), "webhook-under-new-key")
+            self.assertEqual(
+                self.company._powens_read_secret("powens_webhook_secret_encrypted"), "webhook-under-new-key"
+            )
 
     def test_rotated_secrets_need_only_the_new_key(self):
         """Rotation, step 2: after _powens_rotate_secrets under "new,old", every secret (client,
         webhook, user token) reads with the new key alone and no longer with the old one."""
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-        clear = {"powens_client_secret_encrypted": "client-to-rotate",
-                 "powens_webhook_secret_encrypted": "webhook-to-rotate"}
+        clear = {
+            "powens_client_secret_encrypted": "client-to-rotate",
+            "powens_webhook_secret_encrypted": "webhook-to-rotate",
+        }
         with self.encryption_key(old):
             for column, value in clear.items():
                 self.company.sudo()._powens_store_secret(column, value)
-            bank_user = self.env["powens.user"].sudo().create({
-                "company_id": self.company.id, "journal_id": self.bank.id, "powens_id": 999001,
-                "token_encrypted": self.company._powens_secret_box().encrypt("token-to-rotate")})
+            bank_user = (
+                self.env["powens.user"]
+                .sudo()
+                .create(
+                    {
+                        "company_id": self.company.id,
+                        "journal_id": self.bank.id,
+                        "powens_id": 999001,
+                        "token_encrypted": self.company._powens_secret_box().encrypt("token-to-rotate"),
+                    }
+                )
+            )
         before = dict(self.stored(), token=bank_user.token_encrypted)
         with self.encryption_key(f"{new},{old}"):
             self.company.with_user(self.settings_admin)._powens_rotate_secrets()
@@ -126,8 +148,10 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
 
     def test_urls_derive_from_the_domain(self):
         """The production addresses follow the contract's domain."""
-        for domain, api_url in (("ingeneo", "https://ingeneo.biapi.pro/2.0"),
-                                ("ingeneo-sandbox", "https://ingeneo-sandbox.biapi.pro/2.0")):
+        for domain, api_url in (
+            ("ingeneo", "https://ingeneo.biapi.pro/2.0"),
+            ("ingeneo-sandbox", "https://ingeneo-sandbox.biapi.pro/2.0"),
+        ):
             with self.subTest(domain=domain):
                 self.company.with_user(self.settings_admin).powens_domain = domain
                 self.assertEqual(self.company.powens_api_url, api_url)
@@ -139,8 +163,13 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         keep the override."""
         company = self.company.with_user(self.settings_admin)
         with patch.dict(config._runtime_options, {"powens_allowed_hosts": "proxy.example"}):
-            company.write({"powens_domain": "ingeneo", "powens_api_url": "https://proxy.example/2.0",
-                           "powens_webview_url": "https://proxy.example/webview"})
+            company.write(
+                {
+                    "powens_domain": "ingeneo",
+                    "powens_api_url": "https://proxy.example/2.0",
+                    "powens_webview_url": "https://proxy.example/webview",
+                }
+            )
             company.write({"powens_client_id": "42"})
         company.invalidate_recordset()
         self.assertEqual(company.powens_api_url, "https://proxy.example/2.0")
@@ -151,12 +180,18 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         fresh = self.env["res.company"].create({"name": "Sans Powens"})
         for company, is_set in ((self.company, True), (fresh, False)):
             with self.subTest(company=company.name):
-                values = company.with_user(self.settings_admin).read([
-                    "powens_client_secret", "powens_webhook_secret",
-                    "powens_client_secret_set", "powens_webhook_secret_set"])[0]
+                values = company.with_user(self.settings_admin).read(
+                    [
+                        "powens_client_secret",
+                        "powens_webhook_secret",
+                        "powens_client_secret_set",
+                        "powens_webhook_secret_set",
+                    ]
+                )[0]
                 self.assertEqual((values["powens_client_secret"], values["powens_webhook_secret"]), (False, False))
-                self.assertEqual((values["powens_client_secret_set"], values["powens_webhook_secret_set"]),
-                                 (is_set, is_set))
+                self.assertEqual(
+                    (values["powens_client_secret_set"], values["powens_webhook_secret_set"]), (is_set, is_set)
+                )
         settings = self.settings_of(self.settings_admin)
         self.assertFalse(settings.powens_client_secret)
         self.assertTrue(settings.powens_client_secret_set)
@@ -188,7 +223,8 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         """An accounting administrator (who holds the right by implication) sees the Powens
         block; a system administrator without the right gets neither the block nor its fields."""
         accounting_admin = new_test_user(
-            self.env, login="powens_accounting_admin", groups="base.group_system,account.group_account_manager")
+            self.env, login="powens_accounting_admin", groups="base.group_system,account.group_account_manager"
+        )
         self.assertTrue(accounting_admin.has_group(SETUP_GROUP))
         self.assertFalse(self.plain_admin.has_group(SETUP_GROUP))
         for user, visible in ((accounting_admin, True), (self.plain_admin, False)):
@@ -197,11 +233,14 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
                 arch = settings.get_views([(False, "form")])["views"]["form"]["arch"]
                 self.assertEqual('id="powens_settings"' in arch, visible)
                 self.assertEqual('name="powens_client_secret"' in arch, visible)
-                self.assertEqual(set(settings.fields_get(POWENS_SETTINGS_FIELDS)) == set(POWENS_SETTINGS_FIELDS), visible)
+                self.assertEqual(
+                    set(settings.fields_get(POWENS_SETTINGS_FIELDS)) == set(POWENS_SETTINGS_FIELDS), visible
+                )
         # Accounting settings are shown to accounting administrators only, who all hold the
         # right: the block must carry the right itself, for whoever else may see that page.
         block = etree.fromstring(self.env.ref("ingeneo_powens.res_config_settings_view_form_powens").arch).find(
-            ".//block[@id='powens_settings']")
+            ".//block[@id='powens_settings']"
+        )
         self.assertEqual(block.get("groups"), SETUP_GROUP)
 
     def test_neutralize_blanks_the_secrets(self):

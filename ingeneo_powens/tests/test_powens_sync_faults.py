@@ -6,6 +6,7 @@ Each page is committed on its own in production (``commit_page`` is the cron's
 ``_commit_progress``); here a savepoint stands for each commit, and an interruption rolls back
 to the last one, which is what PostgreSQL does to the transaction of a dead worker.
 """
+
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -31,7 +32,6 @@ def connection_dropped():
 
 @tagged("post_install", "-at_install")
 class TestPowensInterruptedRetrieval(ConnectedBankCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -39,7 +39,9 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         client = cls.bank._powens_client()
         cls.expected = sorted(
             (str(item["id"]), Decimal(str(item["value"])))
-            for item in client.iter_transactions(cls.account.powens_id, include_deleted=False) if not item["coming"])
+            for item in client.iter_transactions(cls.account.powens_id, include_deleted=False)
+            if not item["coming"]
+        )
         cls.pages = -(-len(cls.expected) // PAGE_SIZE)
 
     def imported(self):
@@ -99,8 +101,9 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
                             raise Killed()
                         if cause == "connection dropped":
                             raise connection_dropped()
-                        self.sandbox.control("POST", "/_sandbox/faults",
-                                             {"kind": "429", "retry_after": 120, "path": "/transactions"})
+                        self.sandbox.control(
+                            "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/transactions"}
+                        )
 
                     with self.subTest(cause=cause, phase=phase, page=page), self.env.cr.savepoint(flush=False) as case:
                         self.env["account.bank.statement.line"].search([("journal_id", "=", self.bank.id)]).unlink()
@@ -112,6 +115,5 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
                         doubled += len(ids) - len(set(ids))
                         self.assertEqual(imported, self.expected)
                         case.close(rollback=True)
-        print(f"\nfaults injected: {faults} ({self.pages} pages of {PAGE_SIZE}, {len(self.expected)} movements); "
-              f"lines lost: {lost}; duplicates: {doubled}")
+        self.assertGreater(faults, self.pages, "a fault at every page boundary, and mid-page")
         self.assertEqual((lost, doubled), (0, 0))

@@ -3,7 +3,7 @@ import itertools
 import json
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -22,7 +22,7 @@ _delivery_ids = itertools.count(7_000_001)
 
 def signature_date(moment=None):
     """BI-Signature-Date as Powens writes it: UTC ISO-8601 with microseconds and a Z."""
-    return (moment or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class WebhookCaseMixin(PowensSandboxMixin):
@@ -57,25 +57,46 @@ class WebhookCaseMixin(PowensSandboxMixin):
 
     def some_transactions(self, count=3):
         """Booked movements of the account, as Powens serves them."""
-        booked = [item for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
-                  if not item["coming"]]
+        booked = [
+            item
+            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            if not item["coming"]
+        ]
         self.assertGreaterEqual(len(booked), count, "the sandbox gives today's movements")
         return booked[:count]
 
     def connection_synced(self, transactions, delivery_id=None):
         """A CONNECTION_SYNCED payload built from the sandbox's own data."""
         connection = self.client.get_connection(self.connection.powens_id, expand=("connector", "sources"))
-        account = next(item for item in self.client.list_accounts(self.connection.powens_id)
-                       if item["id"] == self.account.powens_id)
+        account = next(
+            item
+            for item in self.client.list_accounts(self.connection.powens_id)
+            if item["id"] == self.account.powens_id
+        )
         connection["accounts"] = [dict(account, transactions=transactions)]
         return {
             "id_webhook_data": delivery_id or next(_delivery_ids),
-            "user": {"id": self.connection.user_id.powens_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess"},
+            "user": {
+                "id": self.connection.user_id.powens_id,
+                "signin": "2025-01-10 16:01:58",
+                "platform": "sharedAccess",
+            },
             "connection": connection,
         }
 
-    def post(self, payload=None, *, path=WEBHOOK, body=None, secret=None, date=None, signature=None,
-             sign_path=None, compress=False, headers=None):
+    def post(
+        self,
+        payload=None,
+        *,
+        path=WEBHOOK,
+        body=None,
+        secret=None,
+        date=None,
+        signature=None,
+        sign_path=None,
+        compress=False,
+        headers=None,
+    ):
         """POST a delivery signed over the uncompressed JSON with the company's secret, unless
         told otherwise; returns the response."""
         body = json.dumps(payload).encode() if body is None else body
@@ -107,11 +128,17 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertAnswer(response, 200)
         self.assertEqual(response.json()["status"], "processed")
         lines = self.lines()
-        self.assertEqual(sorted(lines.mapped("powens_transaction_id")), sorted(str(item["id"]) for item in transactions))
-        self.assertEqual({line.powens_transaction_id: Decimal(str(line.amount)) for line in lines},
-                         {str(item["id"]): Decimal(str(item["value"])) for item in transactions})
+        self.assertEqual(
+            sorted(lines.mapped("powens_transaction_id")), sorted(str(item["id"]) for item in transactions)
+        )
+        self.assertEqual(
+            {line.powens_transaction_id: Decimal(str(line.amount)) for line in lines},
+            {str(item["id"]): Decimal(str(item["value"])) for item in transactions},
+        )
         event = self.events()
-        self.assertEqual((event.event_type, event.outcome, event.connection_id), ("CONNECTION_SYNCED", "processed", self.connection))
+        self.assertEqual(
+            (event.event_type, event.outcome, event.connection_id), ("CONNECTION_SYNCED", "processed", self.connection)
+        )
         log = self.webhook_logs()
         self.assertEqual((len(log), log.new_count, log.error), (1, 3, False))
         self.assertEqual(self.bank.powens_state, "connected")
@@ -130,19 +157,20 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
 
     def test_deliveries_not_proven_to_come_from_powens_are_refused_and_change_nothing(self):
         payload = self.connection_synced(self.some_transactions(2))
-        now = datetime.now(timezone.utc)
-        stranger = dict(payload, user=dict(payload["user"], id=987654),
-                        connection=dict(payload["connection"], id_user=987654))
+        now = datetime.now(UTC)
+        stranger = dict(
+            payload, user=dict(payload["user"], id=987654), connection=dict(payload["connection"], id_user=987654)
+        )
         cases = {
-            "bad signature": dict(secret="not-the-secret"),
-            "signed for another path": dict(sign_path="/elsewhere"),
+            "bad signature": {"secret": "not-the-secret"},
+            "signed for another path": {"sign_path": "/elsewhere"},
             # Older than Powens' retries ever are (a retry may keep its first date: accepted).
-            "old date": dict(date=signature_date(now - timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS, minutes=1))),
-            "future date": dict(date=signature_date(now + timedelta(minutes=10))),
-            "unreadable date": dict(date="yesterday"),
-            "no signature": dict(signature=""),
-            "no date": dict(headers={"BI-Signature-Date": None}),
-            "garbage signature": dict(signature="***"),
+            "old date": {"date": signature_date(now - timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS, minutes=1))},
+            "future date": {"date": signature_date(now + timedelta(minutes=10))},
+            "unreadable date": {"date": "yesterday"},
+            "no signature": {"signature": ""},
+            "no date": {"headers": {"BI-Signature-Date": None}},
+            "garbage signature": {"signature": "***"},
         }
         state_before = (self.bank.powens_state, self.connection.powens_state, self.connection.last_update)
         for name, options in cases.items():
@@ -162,7 +190,9 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertFalse(self.lines())
         self.assertFalse(self.events())
         self.assertFalse(self.webhook_logs())
-        self.assertEqual((self.bank.powens_state, self.connection.powens_state, self.connection.last_update), state_before)
+        self.assertEqual(
+            (self.bank.powens_state, self.connection.powens_state, self.connection.last_update), state_before
+        )
 
     def test_without_a_webhook_secret_every_delivery_is_refused(self):
         self.company.sudo().powens_webhook_secret_encrypted = False
@@ -186,14 +216,22 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
             with self.subTest("no length declared (chunked), longer than the cap"):
                 chunks = iter([body[:100], body[100:]])
                 date = signature_date()
-                response = self.url_open(WEBHOOK, data=chunks, headers={
-                    "Content-Type": "application/json", "BI-Signature-Date": date,
-                    "BI-Signature": sign_webhook(self.sandbox.webhook_secret, WEBHOOK, date, body)})
+                response = self.url_open(
+                    WEBHOOK,
+                    data=chunks,
+                    headers={
+                        "Content-Type": "application/json",
+                        "BI-Signature-Date": date,
+                        "BI-Signature": sign_webhook(self.sandbox.webhook_secret, WEBHOOK, date, body),
+                    },
+                )
                 self.assertAnswer(response, 413)
         with self.subTest("gzip bomb"):
             compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
             zeros = bytes(1024 * 1024)
-            bomb = b"".join(compressor.compress(zeros) for _ in range(const.WEBHOOK_MAX_DECOMPRESSED_BYTES // len(zeros) + 1))
+            bomb = b"".join(
+                compressor.compress(zeros) for _ in range(const.WEBHOOK_MAX_DECOMPRESSED_BYTES // len(zeros) + 1)
+            )
             bomb += compressor.flush()
             self.assertLess(len(bomb), 1024 * 1024)
             response = self.post(body=bomb, headers={"Content-Encoding": "gzip"})
@@ -202,8 +240,11 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertFalse(self.events())
 
     def test_malformed_deliveries_are_bad_requests(self):
-        for name, body in {"not JSON": b"{'id_webhook_data': 1", "not an object": b"[1, 2]",
-                           "not UTF-8": b"\xff\xfe\xfa"}.items():
+        for name, body in {
+            "not JSON": b"{'id_webhook_data': 1",
+            "not an object": b"[1, 2]",
+            "not UTF-8": b"\xff\xfe\xfa",
+        }.items():
             with self.subTest(name):
                 self.assertAnswer(self.post(body=body), 400)
         with self.subTest("not gzip"):
@@ -228,12 +269,17 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
 
     def test_account_synced_imports_its_movements(self):
         transactions = self.some_transactions(2)
-        account = next(item for item in self.client.list_accounts(self.connection.powens_id)
-                       if item["id"] == self.account.powens_id)
+        account = next(
+            item
+            for item in self.client.list_accounts(self.connection.powens_id)
+            if item["id"] == self.account.powens_id
+        )
         payload = dict(account, transactions=transactions, id_webhook_data=next(_delivery_ids))
         self.assertEqual(payload["id_user"], self.connection.user_id.powens_id)
         self.assertAnswer(self.post(payload), 200)
-        self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(str(item["id"]) for item in transactions))
+        self.assertEqual(
+            sorted(self.lines().mapped("powens_transaction_id")), sorted(str(item["id"]) for item in transactions)
+        )
         self.assertEqual(self.events().event_type, "ACCOUNT_SYNCED")
 
     def test_bank_being_retrieved_is_left_to_the_retrieval(self):
@@ -265,8 +311,12 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertEqual(self.events().event_type, "CONNECTION_DELETED")
 
     def test_user_deleted_disconnects_every_bank_on_its_own_url_only(self):
-        payload = {"id": self.connection.user_id.powens_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess",
-                   "id_webhook_data": next(_delivery_ids)}
+        payload = {
+            "id": self.connection.user_id.powens_id,
+            "signin": "2025-01-10 16:01:58",
+            "platform": "sharedAccess",
+            "id_webhook_data": next(_delivery_ids),
+        }
         # A User object on the generic URL may as well be USER_CREATED: acknowledged, not acted upon.
         response = self.post(payload)
         self.assertAnswer(response, 200)
@@ -291,23 +341,37 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         answered with an error Powens would retry forever; the pull's cursor did not move, so
         the next retrieval brings the same movements."""
         transactions = self.some_transactions(2)
-        with patch.object(AccountBankStatementLine, "_powens_import_page", side_effect=RuntimeError("boom")), \
-                mute_logger("odoo.addons.ingeneo_powens.models.account_journal"):
+        with (
+            patch.object(AccountBankStatementLine, "_powens_import_page", side_effect=RuntimeError("boom")),
+            mute_logger("odoo.addons.ingeneo_powens.models.account_journal"),
+        ):
             self.assertAnswer(self.post(self.connection_synced(transactions)), 200)
         self.assertFalse(self.lines(), "nothing half kept")
         self.assertIn("RuntimeError", self.webhook_logs().error)
         self.assertFalse(self.bank.powens_sync_started_at, "the claim is released")
         self.bank._powens_sync("cron", commit_page=lambda count: None)
-        self.assertLessEqual({str(item["id"]) for item in transactions}, set(self.lines().mapped("powens_transaction_id")))
+        self.assertLessEqual(
+            {str(item["id"]) for item in transactions}, set(self.lines().mapped("powens_transaction_id"))
+        )
 
     def test_old_notifications_are_forgotten(self):
         Event = self.env["powens.webhook.event"]
-        old, recent = Event.create([
-            {"company_id": self.company.id, "event_type": "CONNECTION_SYNCED", "webhook_data_id": "1",
-             "received_at": fields.Datetime.now() - timedelta(days=const.WEBHOOK_EVENT_RETENTION_DAYS + 1)},
-            {"company_id": self.company.id, "event_type": "CONNECTION_SYNCED", "webhook_data_id": "2",
-             "received_at": fields.Datetime.now()},
-        ])
+        old, recent = Event.create(
+            [
+                {
+                    "company_id": self.company.id,
+                    "event_type": "CONNECTION_SYNCED",
+                    "webhook_data_id": "1",
+                    "received_at": fields.Datetime.now() - timedelta(days=const.WEBHOOK_EVENT_RETENTION_DAYS + 1),
+                },
+                {
+                    "company_id": self.company.id,
+                    "event_type": "CONNECTION_SYNCED",
+                    "webhook_data_id": "2",
+                    "received_at": fields.Datetime.now(),
+                },
+            ]
+        )
         Event._gc_powens_webhook_events()
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
@@ -326,8 +390,9 @@ class TestPowensWebhookFromSandbox(WebhookCaseMixin, HttpCase):
     def test_sandbox_notification_brings_the_new_movements(self):
         self.bank.with_user(self.setup_user).action_powens_sync()
         before = len(self.lines())
-        self.sandbox.control("POST", "/_sandbox/webhooks", {
-            "url": self.base_url() + WEBHOOK, "secret": self.sandbox.webhook_secret})
+        self.sandbox.control(
+            "POST", "/_sandbox/webhooks", {"url": self.base_url() + WEBHOOK, "secret": self.sandbox.webhook_secret}
+        )
         # New days at the bank, then Powens' background sync, which notifies.
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 3 * 86400})
         # The sandbox's request carries no test cookie: let it in, and let the server thread
@@ -345,6 +410,9 @@ class TestPowensWebhookFromSandbox(WebhookCaseMixin, HttpCase):
         self.assertEqual([item["status"] for item in deliveries], [200, 200], "each accepted at the first attempt")
         lines = self.lines()
         self.assertGreater(len(lines), before, "the notification brought new movements")
-        self.assertEqual(sorted(lines.mapped("powens_transaction_id")), sorted(self.booked_at_powens()),
-                         "every booked movement, each once, with no pull since")
+        self.assertEqual(
+            sorted(lines.mapped("powens_transaction_id")),
+            sorted(self.booked_at_powens()),
+            "every booked movement, each once, with no pull since",
+        )
         self.assertEqual(sorted(self.events().mapped("event_type")), ["ACCOUNT_SYNCED", "CONNECTION_SYNCED"])

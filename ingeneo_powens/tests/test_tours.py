@@ -22,8 +22,15 @@ class TestTours(PowensSandboxMixin, HttpCase):
         cls.setup_user.write({"lang": "fr_FR", "tz": "Europe/Paris"})
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
         cls.manager = new_test_user(
-            cls.env, login="powens_manager", password="powens_manager", name="Gérante",
-            email="gerante@example.com", groups="base.group_user", lang="fr_FR", **company)
+            cls.env,
+            login="powens_manager",
+            password="powens_manager",
+            name="Gérante",
+            email="gerante@example.com",
+            groups="base.group_user",
+            lang="fr_FR",
+            **company,
+        )
 
     def retrieve(self, journal, trigger="cron"):
         journal._powens_claim()
@@ -34,7 +41,8 @@ class TestTours(PowensSandboxMixin, HttpCase):
         through the webview, and sees its movements."""
         self.start_tour("/odoo", "ingeneo_powens_add_bank", login="powens_setup")
         bank = self.env["account.journal"].search(
-            [("company_id", "=", self.company.id), ("name", "=", "Crédit Mutuel - compte pro")])
+            [("company_id", "=", self.company.id), ("name", "=", "Crédit Mutuel - compte pro")]
+        )
         self.assertEqual(bank.type, "bank")
         bank_url = f"/odoo/action-account.action_account_journal_form/{bank.id}"
         self.start_tour(bank_url, "ingeneo_powens_connect_bank", login="powens_setup")
@@ -49,8 +57,13 @@ class TestTours(PowensSandboxMixin, HttpCase):
         """The accountant sends the request; the manager, who holds the credentials and no
         accounting right, connects the bank from the notification; the accountant then
         sees the movements."""
-        new_test_user(self.env, login="powens_nomail", groups="base.group_user",
-                      company_id=self.company.id, company_ids=[self.company.id]).partner_id.email = False
+        new_test_user(
+            self.env,
+            login="powens_nomail",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        ).partner_id.email = False
         self.bank.bank_acc_number = autopilot_iban()
         bank_url = f"/odoo/action-account.action_account_journal_form/{self.bank.id}"
         self.start_tour(bank_url, "ingeneo_powens_send_connection_request", login="powens_setup")
@@ -71,12 +84,18 @@ class TestTours(PowensSandboxMixin, HttpCase):
         self.bank._powens_link_account(connection.account_ids)
         self.retrieve(self.bank, "manual")
         self.assertEqual(self.bank.powens_state, "connected")
-        self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state", {
-            "state": "SCARequired", "error_message": "La banque demande une authentification forte."})
+        self.sandbox.control(
+            "POST",
+            f"/_sandbox/connections/{connection.powens_id}/state",
+            {"state": "SCARequired", "error_message": "La banque demande une authentification forte."},
+        )
         self.retrieve(self.bank)
         self.assertEqual(self.bank.powens_state, "action_required")
 
-        self.start_tour(f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
-                        "ingeneo_powens_reconnect_bank", login="powens_setup")
+        self.start_tour(
+            f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
+            "ingeneo_powens_reconnect_bank",
+            login="powens_setup",
+        )
         self.assertEqual(self.bank.powens_state, "connected")
         self.assertFalse(connection.powens_state)

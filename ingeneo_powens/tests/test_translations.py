@@ -50,7 +50,8 @@ class TestFrenchTranslation(TransactionCase):
         terms = {
             source
             for module, _type, _name, _res_id, source, _value, _comments in TranslationModuleReader(
-                self.env.cr, ["ingeneo_powens"])
+                self.env.cr, ["ingeneo_powens"]
+            )
             if module == "ingeneo_powens"
         }
         translated = {entry.msgid for entry in self.po if entry.translated()}
@@ -63,7 +64,8 @@ class TestFrenchTranslation(TransactionCase):
 
     def test_translations_keep_their_placeholders(self):
         broken = [
-            entry.msgid for entry in self.po.translated_entries()
+            entry.msgid
+            for entry in self.po.translated_entries()
             if sorted(PLACEHOLDER.findall(entry.msgid)) != sorted(PLACEHOLDER.findall(entry.msgstr))
         ]
         self.assertFalse(broken, "translations whose placeholders differ from the English:\n" + "\n".join(broken))

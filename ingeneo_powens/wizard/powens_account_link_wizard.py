@@ -13,8 +13,8 @@ class PowensAccountLinkWizard(models.TransientModel):
     company_id = fields.Many2one(related="journal_id.company_id")
     available_account_ids = fields.Many2many("powens.account", compute="_compute_available_account_ids")
     account_id = fields.Many2one(
-        "powens.account", string="Bank account", check_company=True,
-        domain="[('id', 'in', available_account_ids)]")
+        "powens.account", string="Bank account", check_company=True, domain="[('id', 'in', available_account_ids)]"
+    )
 
     @api.depends("journal_id")
     def _compute_available_account_ids(self):

@@ -5,7 +5,7 @@ from ..powens import PowensError
 
 
 class PowensConnectorSearch(models.TransientModel):
-    """"Is my bank compatible?": search the banks Powens can connect (the documentation's
+    """ "Is my bank compatible?": search the banks Powens can connect (the documentation's
     first question, asked before trying a connection)."""
 
     _name = "powens.connector.search"
@@ -24,11 +24,13 @@ class PowensConnectorSearch(models.TransientModel):
         except PowensError as error:
             raise UserError(self.env._("Powens could not list its banks: %(error)s", error=error)) from None
         self.result_ids = [fields.Command.clear()] + [
-            fields.Command.create({
-                "name": connector.get("name") or "",
-                "capabilities": ", ".join(connector.get("capabilities") or ()),
-                "beta": bool(connector.get("beta")),
-            })
+            fields.Command.create(
+                {
+                    "name": connector.get("name") or "",
+                    "capabilities": ", ".join(connector.get("capabilities") or ()),
+                    "beta": bool(connector.get("beta")),
+                }
+            )
             for connector in connectors[:200]
         ]
         self.searched = True

@@ -6,6 +6,7 @@ the company's ``powens.user`` without a bank, holding the connections it made: t
 retrieving without being connected again, while every bank connected from now on gets a user
 of its own. The token is moved as it is (same key), then the old columns are dropped, so that
 no token is left where the neutralization does not look."""
+
 import logging
 
 from odoo.tools.sql import column_exists
@@ -30,8 +31,9 @@ def migrate(cr, version):
     # One Powens user named by two companies (possible before the settings were locked): the
     # first company keeps it; the other's banks are to be connected again.
     for company_id, user_id in users.items():
-        cr.execute("UPDATE powens_connection SET user_id = %s WHERE company_id = %s AND user_id IS NULL",
-                   [user_id, company_id])
+        cr.execute(
+            "UPDATE powens_connection SET user_id = %s WHERE company_id = %s AND user_id IS NULL", [user_id, company_id]
+        )
     cr.execute("ALTER TABLE res_company DROP COLUMN powens_user_token_encrypted")
     if column_exists(cr, "res_company", "powens_user_id"):
         cr.execute("ALTER TABLE res_company DROP COLUMN powens_user_id")
