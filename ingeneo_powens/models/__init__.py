@@ -14,4 +14,5 @@ from . import powens_pending_transaction
 from . import powens_refused_transaction
 from . import powens_sync_log
 from . import account_bank_statement_line
+from . import powens_retrieval
 from . import powens_webhook_event

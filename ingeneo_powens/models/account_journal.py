@@ -1,9 +1,5 @@
 import logging
-import time
 from datetime import timedelta
-
-import psycopg2
-from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -16,13 +12,6 @@ from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
 
 _logger = logging.getLogger(__name__)
-
-# A bank whose retrieval started longer ago than this is taken to have died with its worker
-# and may be claimed again.
-SYNC_CLAIM_TIMEOUT = timedelta(minutes=30)
-# What every state refresh reads of the connection in one request: its state, its sources
-# (the consent's end is only there) and all its accounts (balances, enabled or not).
-CONNECTION_STATE_EXPAND = ("all_accounts", "sources")
 
 # The person who connected a bank is reminded this long before its consent lapses.
 CONSENT_REMINDER_DELAY = timedelta(days=7)
@@ -213,7 +202,8 @@ class AccountJournal(models.Model):
         client = journal._powens_client()
         try:
             client.update_connection(connection.powens_id, refresh_auth=True)
-            journal._powens_refresh_connection(client, forced=False)
+            self.env["powens.retrieval"]._refresh_connection(journal, client, forced=False)
+            journal._powens_apply_connection_state()
         except PowensError as error:
             _logger.warning("Powens refused to renew the consent of journal %s: %s", self.id, error)
             raise UserError(
@@ -403,226 +393,32 @@ class AccountJournal(models.Model):
         """ "Synchronise now": the user asks for fresh data, so Powens is asked to sync the
         bank first (it may then ask for a strong authentication), then the retrieval runs."""
         self._powens_check_can_connect()
-        connected = self.filtered("powens_account_id")
-        claimed = connected._powens_claim()
-        for journal in claimed:
-            journal._powens_sync("manual", commit_page=lambda count: None)
-        logs = (
-            self.env["powens.sync.log"]
-            .sudo()
-            .search([("journal_id", "in", claimed.ids)], order="id desc", limit=len(claimed))
-        )
-        failed = logs.filtered("error")
-        if failed:
-            message = self.env._("The retrieval failed: %(error)s", error="; ".join(failed.mapped("error")))
-        elif connected - claimed:
+        retrieval = self.env["powens.retrieval"]
+        results = [retrieval._retrieve(journal, "manual") for journal in self.filtered("powens_account_id")]
+        errors = [result.error for result in results if result.error]
+        if errors:
+            message = self.env._("The retrieval failed: %(error)s", error="; ".join(errors))
+        elif any(result.busy for result in results):
             message = self.env._("A retrieval of this bank is already running: its movements will appear shortly.")
         else:
-            message = self.env._("%(count)s new movement(s) imported.", count=sum(logs.mapped("new_count")))
+            message = self.env._(
+                "%(count)s new movement(s) imported.", count=sum(result.new_count for result in results)
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "message": message,
-                "type": "warning" if failed else "info",
-                "sticky": bool(failed),
+                "type": "warning" if errors else "info",
+                "sticky": bool(errors),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
     @api.model
     def _cron_powens_sync(self):
-        """Retrieve the movements of every connected bank, each in its own company and
-        transaction; several workers or servers share the banks through the claim. A bank's
-        failure is its own (see _powens_record_retrieval): the run goes on with the others and
-        ends well, so Odoo never deactivates the job because of one bank."""
-        candidates = self._powens_cron_candidates()
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(candidates))
-        for journal in candidates:
-            claimed = journal._powens_claim()
-            cron._commit_progress()  # the claim is visible to the other workers from here
-            for mine in claimed:
-                try:
-                    mine.with_company(mine.company_id)._powens_sync(
-                        "cron", commit_page=lambda count: cron._commit_progress()
-                    )
-                except Exception:
-                    _logger.exception("Scheduled Powens retrieval of journal %s failed", mine.id)
-                    self.env.cr.rollback()  # everything before this bank is committed
-                    mine.powens_sync_started_at = False
-            if cron._commit_progress(processed=1) <= 0:
-                break  # out of time: the next run goes on with the banks left
-
-    @api.model
-    def _powens_cron_candidates(self):
-        """The banks fed by Powens whose scheduled read is due (see
-        ``_powens_retrieval_due``), those waiting for an action too: the person may have
-        acted at the bank or in Powens' webview, and only a retrieval sees it."""
-        now = fields.Datetime.now()
-        return (
-            self.sudo()
-            .search(
-                [
-                    ("powens_account_id", "!=", False),
-                    ("powens_state", "not in", ("not_connected", "disconnected")),
-                ]
-            )
-            .filtered(lambda journal: journal._powens_retrieval_due(now))
-        )
-
-    def _powens_claim(self):
-        """Mark these banks as being retrieved, skipping those another worker holds (row
-        locks with SKIP LOCKED, then a timestamp that outlives the commits of a long pull)."""
-        if not self:
-            return self
-        self.flush_model(["powens_sync_started_at"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """
-                    UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
-                     WHERE id IN (
-                        SELECT id FROM account_journal
-                         WHERE id = ANY(%s)
-                           AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
-                           FOR UPDATE SKIP LOCKED)
-                    RETURNING id
-                """,
-                    [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT],
-                )
-                claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
-        except SerializationFailure:
-            # Another worker claimed one of them and committed after this transaction began
-            # (repeatable read): theirs now, as a lock held would have made them.
-            claimed = self.browse()
-        self.invalidate_recordset(["powens_sync_started_at"])
-        return claimed
-
-    def _powens_sync(self, trigger, commit_page):
-        """Refresh the connection's state, then import the account's new and changed
-        movements: the retrieval of the cron and of "Synchronise now".
-
-        Only "Synchronise now" makes Powens sync the bank; the scheduled one reads what
-        Powens already has. Movements are read whatever the connection's state: a bank Powens
-        cannot sync still has the movements of its last sync at Powens, and reading them is
-        a read of Powens' store that reaches no bank (finding 16)."""
-        self.ensure_one()
-        journal = self.sudo()
-
-        def retrieve():
-            journal.powens_last_read_at = fields.Datetime.now()
-            client = journal._powens_client()
-            journal._powens_refresh_connection(client, forced=trigger == "manual")
-            counts = journal.powens_account_id._pull_into(journal, commit_page, client=client)
-            journal.powens_last_sync_at = fields.Datetime.now()
-            journal._powens_apply_connection_state()
-            return counts
-
-        return journal._powens_record_retrieval(trigger, retrieve)
-
-    def _powens_record_retrieval(self, trigger, retrieve):
-        """Run ``retrieve`` (which returns the counts) as one retrieval of this claimed bank:
-        timed, its failure kept, the claim released, logged. Every retrieval, scheduled,
-        manual or notified by Powens, goes through here.
-
-        Any failure is this bank's alone, a Powens error as much as a settings problem, a
-        secret that cannot be decrypted or a line Odoo refuses: what it wrote is rolled back,
-        the failure is logged and posted on the bank, and the caller goes on (the scheduled
-        run with the other banks; Odoo deactivates a cron whose runs keep failing)."""
-        self.ensure_one()
-        started_at, clock = fields.Datetime.now(), time.monotonic()
-        counts, error = {}, False
-        # Left open on success: the transaction's commit releases it, and the scheduled
-        # retrieval's page commits may have ended it already.
-        savepoint = self.env.cr.savepoint()
-        try:
-            counts = retrieve()
-            if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
-                error = self.powens_message or self.powens_connection_id.powens_state
-        except Exception as failure:
-            # What was committed stays: every page is applied whole, and the cursor did not
-            # move, so the next retrieval reads again from the same point.
-            self._powens_roll_back_retrieval(savepoint)
-            error = self._powens_failure_message(failure)
-            # Powens' own words (its code) for the log; Odoo's errors may quote bank data.
-            _logger.warning(
-                "Powens retrieval of journal %s failed: %s",
-                self.id,
-                failure if isinstance(failure, PowensError) else error,
-                exc_info=not isinstance(failure, (PowensError, UserError)),
-            )
-            self._powens_post_failure(error)
-        self.powens_sync_started_at = False
-        self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
-        self._powens_post_counts(counts)
-        return counts
-
-    def _powens_roll_back_retrieval(self, savepoint):
-        """Undo what the failed retrieval wrote since its last commit. The scheduled retrieval
-        commits page by page, which ends the savepoint's transaction: then everything before
-        the failure is committed already, and a rollback undoes exactly the rest."""
-        try:
-            savepoint.close(rollback=True)
-        except psycopg2.Error:
-            self.env.cr.rollback()
-
-    def _powens_failure_message(self, failure):
-        """What the accountant reads about a failed retrieval: Powens' and Odoo's own words,
-        never a stack trace nor data of the movements."""
-        if isinstance(failure, PowensError):
-            return self._powens_error_message(failure)
-        if isinstance(failure, UserError):  # ValidationError and the settings' errors too
-            return failure.args[0] if failure.args else str(failure)
-        return self.env._("Unexpected error (%(kind)s): the server log has the details.", kind=type(failure).__name__)
-
-    def _powens_post_failure(self, error):
-        """Post a failure on the bank once, not at every hourly retrieval it repeats."""
-        last = self.env["powens.sync.log"].sudo().search([("journal_id", "=", self.id)], limit=1)
-        if last.error != error:
-            self.message_post(body=self.env._("The retrieval of the movements failed: %(error)s", error=error))
-
-    def _powens_post_counts(self, counts):
-        """Tell the accountant, on the bank, what a retrieval did that needs their eyes."""
-        if counts.get("deleted"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
-                    "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
-                    count=counts["deleted"],
-                )
-            )
-        if counts.get("locked_period"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) are dated in a locked period: they were booked at the first "
-                    "open date. Their bank date stays on the line (Bank date column of the movements).",
-                    count=counts["locked_period"],
-                )
-            )
-        if counts.get("newly_rejected"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) could not be imported: they are listed with the reason in the "
-                    "bank's POWENS tab, and read again at each retrieval.",
-                    count=counts["newly_rejected"],
-                )
-            )
-
-    def _powens_refresh_connection(self, client, forced):
-        """Read the connection at Powens (state, consent, accounts) in one request; when
-        ``forced`` (the user asked for fresh data) and Powens can sync the bank, ask it to
-        sync first, once, with the user present (``psu_requested``)."""
-        connection = self.powens_connection_id
-        if forced and connection.state_group not in BLOCKING_STATE_GROUPS:
-            client.sync_connection(connection.powens_id, psu_requested=True)
-        data = client.get_connection(connection.powens_id, expand=CONNECTION_STATE_EXPAND)
-        connection._sync_from_powens(self.company_id, data)
-        accounts = data.get("all_accounts")
-        if not isinstance(accounts, list):
-            accounts = client.list_accounts(connection.powens_id)
-        self.env["powens.account"]._sync_from_powens(connection, accounts)
-        self._powens_apply_connection_state()
+        """The scheduled job's entry point (``ir_cron_powens_sync``): see ``powens.retrieval``."""
+        self.env["powens.retrieval"]._retrieve_due_banks()
 
     def _powens_consent_action(self, flow):
         return self._powens_dialog(

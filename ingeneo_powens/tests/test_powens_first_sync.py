@@ -1,8 +1,10 @@
 import math
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models.powens_retrieval import PowensRetrieval
 from .test_powens_sync import ConnectedBankCase
 
 HISTORY = 1_000
@@ -16,7 +18,7 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
     `make bench`'s (scripts/benchmark.py): Odoo books 40 to 70 statement lines a second here,
     three minutes the suite need not spend."""
 
-    def analyze_page(self, _count):
+    def analyze_page(self, _retrieval):
         """In production each page is committed and autovacuum keeps the statistics; here
         nothing commits, and tables analyzed while empty (after another test's committed data
         was removed) make PostgreSQL plan every accounting query as if they still were:
@@ -36,7 +38,8 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
         }
         self.sandbox.control("DELETE", "/_sandbox/calls")
 
-        self.bank._powens_sync("cron", commit_page=self.analyze_page)
+        with patch.object(PowensRetrieval, "_commit_point", self.analyze_page):
+            self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
         lines = self.env["account.bank.statement.line"].search_fetch(
             [("journal_id", "=", self.bank.id)], ["powens_transaction_id", "amount"]
