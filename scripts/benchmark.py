@@ -174,9 +174,10 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
     with Environment(registry) as env:
         journal = env["account.journal"].browse(powens_journal_id)
         currency = journal.currency_id or journal.company_id.currency_id
-        transactions = journal._powens_client().iter_transactions(
+        pages = journal._powens_client().iter_transaction_pages(
             journal.powens_account_id.powens_id, include_deleted=False
         )
+        transactions = itertools.chain.from_iterable(pages)
         movements = [
             map_transaction(item, account_currency=currency.name, precision=currency.decimal_places)
             for item in transactions
@@ -260,7 +261,11 @@ def connected_bank(env, sandbox, name, transactions):
     journal.powens_connection_id = connection
     journal._powens_link_account(account)
     already = sum(
-        1 for item in client.iter_transactions(account.powens_id, include_deleted=False) if not item["coming"]
+        1
+        for item in itertools.chain.from_iterable(
+            client.iter_transaction_pages(account.powens_id, include_deleted=False)
+        )
+        if not item["coming"]
     )
     add_history(sandbox, account.powens_id, transactions - already)
     return journal

@@ -12,7 +12,7 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 from .. import const
 from ..models.powens_retrieval import CURSOR_MARGIN
 from ..powens.values import parse_date
-from .common import TEST_BANK_NAME, PowensSandboxMixin
+from .common import TEST_BANK_NAME, PowensSandboxMixin, transactions_of
 
 
 class HistoryCaseMixin(PowensSandboxMixin):
@@ -30,7 +30,7 @@ class HistoryCaseMixin(PowensSandboxMixin):
         """The account's booked, not deleted movements as Powens lists them, with no filter."""
         return [
             item
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         ]
 

@@ -7,10 +7,11 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, tagged
 
 from ..models.account_bank_statement_line import AccountBankStatementLine
+from ..models.account_journal import AccountJournal
 from ..models.powens_retrieval import CURSOR_MARGIN, PowensRetrieval
 from ..powens import PowensRateLimited
 from ..powens.values import naive_utc, parse_datetime
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, transactions_of
 
 
 class ConnectedBankCase(PowensSandboxMixin, TransactionCase):
@@ -48,7 +49,7 @@ class TestPowensSync(ConnectedBankCase):
         """The account's booked, not deleted movements as Powens lists them."""
         return {
             str(item["id"]): Decimal(str(item["value"]))
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         }
 
@@ -269,6 +270,28 @@ class TestPowensSync(ConnectedBankCase):
         retrieval = self.env["powens.retrieval"]
         self.assertEqual(retrieval._claim(self.bank), self.bank)
         self.assertFalse(retrieval._claim(self.bank), "another worker skips a claimed bank")
+        result = retrieval._retrieve(self.bank, "cron")
+        self.assertTrue(result.busy, "the retrieval says it left the bank to the running one")
+        self.assertFalse(self.lines())
+        self.assertFalse(self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)]))
+        self.assertTrue(self.bank.powens_sync_started_at, "the running retrieval's claim is untouched")
+
+    def test_a_retrieval_derives_the_bank_status_once(self):
+        """The connection's state is read once and applied once, after the movements: the
+        status says "connected" only once a movement is there."""
+        applied = []
+        apply_state = AccountJournal._powens_apply_connection_state
+
+        def count_and_apply(journals):
+            applied.append(journals.ids)
+            return apply_state(journals)
+
+        with patch.object(AccountJournal, "_powens_apply_connection_state", count_and_apply):
+            result = self.env["powens.retrieval"]._retrieve(self.bank, "cron")
+        self.assertEqual(applied, [self.bank.ids])
+        self.assertFalse(result.busy or result.error)
+        self.assertEqual(result.new_count, len(self.lines()))
+        self.assertEqual(self.bank.powens_state, "connected")
 
     def test_retrieval_refused_without_the_right(self):
         with self.assertRaises(AccessError):

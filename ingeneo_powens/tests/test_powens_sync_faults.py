@@ -17,6 +17,7 @@ from odoo.tests import tagged
 from ..models.account_bank_statement_line import AccountBankStatementLine
 from ..models.powens_retrieval import PowensRetrieval
 from ..powens import PowensError
+from .common import transactions_of
 from .test_powens_sync import ConnectedBankCase
 
 PAGE_SIZE = 5
@@ -40,7 +41,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         client = cls.bank._powens_client()
         cls.expected = sorted(
             (str(item["id"]), Decimal(str(item["value"])))
-            for item in client.iter_transactions(cls.account.powens_id, include_deleted=False)
+            for item in transactions_of(client, cls.account.powens_id, include_deleted=False)
             if not item["coming"]
         )
         cls.pages = -(-len(cls.expected) // PAGE_SIZE)

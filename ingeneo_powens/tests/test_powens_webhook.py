@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 from .. import const
 from ..models.account_bank_statement_line import AccountBankStatementLine
 from ..powens.signature import sign_webhook
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, transactions_of
 
 WEBHOOK = const.WEBHOOK_ROUTE
 _delivery_ids = itertools.count(7_000_001)
@@ -51,7 +51,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
     def booked_at_powens(self):
         return {
             str(item["id"]): Decimal(str(item["value"]))
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         }
 
@@ -59,7 +59,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
         """Booked movements of the account, as Powens serves them."""
         booked = [
             item
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         ]
         self.assertGreaterEqual(len(booked), count, "the sandbox gives today's movements")
