@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, tagged
 
 from ..models.account_bank_statement_line import AccountBankStatementLine
-from ..models.account_journal import AccountJournal
+from ..models.account_journal_powens_advice import AccountJournal
 from ..models.powens_retrieval import CURSOR_MARGIN, PowensRetrieval
 from ..powens import PowensRateLimited
 from ..powens.values import naive_utc, parse_datetime
