@@ -295,8 +295,8 @@ def option_2(browser, odoo, out):
 
 
 def action_required(browser, odoo, sandbox, out):
-    """The demo's connected bank, when its bank asks for a strong authentication again and the
-    scheduled retrieval finds out."""
+    """The demo's connected bank, when its bank asks for a strong authentication again and
+    "Synchroniser maintenant" finds out."""
     browser.log_in(odoo, "admin")
     journal = browser.rpc(
         "account.journal", "search_read", [["name", "ilike", "Crédit Agricole"]], fields=["powens_connection_id"]
