@@ -1,5 +1,6 @@
 """The coverage lines of `make test`: the share of lines the tests ran, for the add-on and for
 the sandbox, and every module of the add-on below the floor the project holds itself to."""
+
 import sys
 from pathlib import Path
 
