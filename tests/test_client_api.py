@@ -162,7 +162,7 @@ def test_accounts_list_get_and_enable(user_client, connection):
     user_client.update_account(account['id'], disabled=True)
     assert user_client.get_account(account['id'])['disabled']
     assert account['id'] not in {a['id'] for a in user_client.list_accounts(include_disabled=False)}
-    enabled = user_client.enable_account(account['id'])
+    enabled = user_client.update_account(account['id'], disabled=False)
     assert enabled['disabled'] is None
 
 

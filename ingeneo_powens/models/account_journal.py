@@ -166,7 +166,7 @@ class AccountJournal(models.Model):
                 journal.powens_account_choice_ids = False
             else:
                 journal.powens_account_choice_ids = journal.powens_connection_id.account_ids.filtered(
-                    lambda account: not account.journal_ids
+                    lambda account: account.enabled and not account.journal_ids
                 )
 
     # --- Guards -----------------------------------------------------------------------------
@@ -731,10 +731,20 @@ class AccountJournal(models.Model):
             return
         if connection_request:
             connection_request._mark_connected()
-        candidates = connections.account_ids.filtered(lambda account: not account.journal_ids)
-        match = journal._powens_matching_account(candidates)
+        free = connections.account_ids.filtered(lambda account: not account.journal_ids)
+        match = journal._powens_matching_account(free.filtered("enabled"))
         if match:
             journal._powens_link_account(match)
+        elif journal._powens_matching_account(free):
+            journal.write(
+                {
+                    "powens_state": "not_connected",
+                    "powens_message": self.env._(
+                        "The account with this bank's number was not shared in Powens' pages: connect again "
+                        "and tick it, or choose another shared account."
+                    ),
+                }
+            )
         else:
             journal.write(
                 {
@@ -802,16 +812,18 @@ class AccountJournal(models.Model):
         return self.sudo().powens_history_start or self.company_id._powens_history_start()
 
     def _powens_link_account(self, account):
-        """Link ``account`` to this bank, enabling it at Powens first (that records the
-        holder's consent to share it). The history start is fixed then, so that the company's
-        default (a year back from today) does not move under the bank's history."""
+        """Link ``account`` to this bank. Only an account the holder shared in Powens' pages:
+        enabling one at Powens is the holder's consent to share it, never the ERP's to give.
+        The history start is fixed then, so that the company's default (a year back from
+        today) does not move under the bank's history."""
         self.ensure_one()
         if not account.enabled:
-            try:
-                account.connection_id._powens_client().enable_account(account.powens_id)
-            except PowensError as error:
-                raise UserError(self.env._("Powens could not enable the account: %(error)s", error=error)) from None
-            account.sudo().enabled = True
+            raise UserError(
+                self.env._(
+                    "The account holder did not share %(account)s in Powens' pages: connect again and tick it.",
+                    account=account.display_name,
+                )
+            )
         self.sudo().write(
             {
                 "powens_history_start": self._powens_history_start(),

@@ -259,10 +259,6 @@ class PowensClient:
         """
         return self._request('POST', _account_path(account_id), json=fields, flags=('all',), idempotent=True)
 
-    def enable_account(self, account_id):
-        """Enable an account, which records the user's consent to fetch its transactions."""
-        return self.update_account(account_id, disabled=False)
-
     # --- Transactions (§6) ---------------------------------------------------------------------
 
     def get_transaction(self, transaction_id):

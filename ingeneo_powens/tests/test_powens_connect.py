@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, freeze_time, tagged
 
 from .common import PowensSandboxMixin, WebviewDriver, query_of
@@ -44,25 +45,36 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.assertEqual((consent.user_id, consent.connection_id), (self.setup_user, connection))
         self.assertIn(self.company.name, consent.consent_text)
 
-    def test_without_matching_iban_the_user_chooses_the_account(self):
+    def test_without_matching_iban_the_user_chooses_among_the_shared_accounts(self):
         callback = self.go_through_webview(self.bank, accounts=[0, 2])
         self.open_callback(callback)
         self.assertEqual(self.bank.powens_state, "not_connected")
+        connection = self.bank.powens_connection_id
+        unshared = connection.account_ids.filtered(lambda account: not account.enabled)
+        self.assertEqual(len(unshared), 1, "the holder ticked two accounts out of three")
         choices = self.bank.powens_account_choice_ids
-        self.assertEqual(len(choices), 3, "every account of the connection can be chosen")
-        disabled = choices.filtered(lambda account: not account.enabled)
-        self.assertEqual(len(disabled), 1, "the holder ticked two accounts out of three")
-        wizard = (
-            self.env["powens.account.link.wizard"]
-            .with_user(self.setup_user)
-            .with_context(default_journal_id=self.bank.id)
-            .create({"account_id": disabled.id})
-        )
+        self.assertEqual(choices, connection.account_ids - unshared, "only the accounts the holder shared")
+        Wizard = self.env["powens.account.link.wizard"].with_user(self.setup_user)
+        with self.assertRaises(ValidationError):
+            Wizard.with_context(default_journal_id=self.bank.id).create({"account_id": unshared.id})
+        with self.assertRaises(UserError):
+            self.bank.with_user(self.setup_user)._powens_link_account(unshared)
+        wizard = Wizard.with_context(default_journal_id=self.bank.id).create({"account_id": choices[0].id})
         wizard.action_link()
-        self.assertEqual(self.bank.powens_account_id, disabled)
+        self.assertEqual(self.bank.powens_account_id, choices[0])
         self.assertEqual(self.bank.powens_state, "waiting")
         enabled_at_powens = {item["id"]: item["disabled"] is None for item in self.powens_accounts()}
-        self.assertTrue(enabled_at_powens[disabled.powens_id], "choosing the account enabled it at Powens")
+        self.assertFalse(enabled_at_powens[unshared.powens_id], "never enabled at Powens by the ERP")
+
+    def test_the_banks_account_left_unshared_is_not_linked_and_the_bank_says_so(self):
+        callback = self.go_through_webview(self.bank, accounts=[0])
+        unshared = [account for account in self.powens_accounts() if account["disabled"] and account["iban"]][-1]
+        self.bank.bank_acc_number = unshared["iban"]
+        self.open_callback(callback)
+        self.assertEqual((self.bank.powens_state, self.bank.powens_account_id.id), ("not_connected", False))
+        self.assertIn("was not shared in Powens' pages", self.bank.powens_message)
+        enabled_at_powens = {item["id"]: item["disabled"] is None for item in self.powens_accounts()}
+        self.assertFalse(enabled_at_powens[unshared["id"]], "never enabled at Powens by the ERP")
 
     def test_cancel_at_powens_changes_nothing(self):
         url = self.start_webview(self.bank)
