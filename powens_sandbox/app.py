@@ -87,8 +87,10 @@ class Sandbox:
         request = Request(environ)
         is_api = request.path.startswith(API_PREFIX)
         fault = self.faults.take(request.path) if is_api else None
+        # Recorded as it arrives: a call held by a timeout fault must not land in the calls of
+        # whatever test runs once it is answered.
+        call = self._record(request) if is_api else {}
         if fault and fault["kind"] == "drop":
-            self._record(request, None)
             self._drop_connection(environ)
         if fault and fault["kind"] == "timeout":
             time.sleep(fault["timeout_seconds"])
@@ -98,8 +100,7 @@ class Sandbox:
         if fault and fault["kind"] == "malformed":
             body = response.get_data()
             response = Response(body[: max(1, len(body) // 2)], status=200, mimetype="application/json")
-        if is_api:
-            self._record(request, response.status_code)
+        call["status"] = response.status_code
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -162,14 +163,15 @@ class Sandbox:
             connection.shutdown(socket.SHUT_RDWR)
         raise ConnectionAbortedError("sandbox fault: connection dropped")
 
-    def _record(self, request: Request, status: int | None) -> None:
+    def _record(self, request: Request) -> dict:
+        """Record an API call as it arrives; its status is set once answered (None if dropped)."""
+        call = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.args.to_dict(),
+            "status": None,
+            "at": self.clock.now_text(),
+        }
         with self.store.lock:
-            self.calls.append(
-                {
-                    "method": request.method,
-                    "path": request.path,
-                    "query": request.args.to_dict(),
-                    "status": status,
-                    "at": self.clock.now_text(),
-                }
-            )
+            self.calls.append(call)
+        return call

@@ -1,6 +1,7 @@
 """The coverage lines of `make test`: the share of lines the tests ran, for the add-on and for
 the sandbox, and every module of the add-on below the floor the project holds itself to."""
 
+import fnmatch
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def main(project_dir):
     below = []
     for path in sorted(path for package in PACKAGES for path in (project / package).rglob("*.py")):
         relative = path.relative_to(project)
-        if "tests" in relative.parts:
+        if any(fnmatch.fnmatch(str(path), pattern) for pattern in cov.config.run_omit):
             continue
         package = relative.parts[0]
         _name, statements, _excluded, missing, _text = cov.analysis2(str(path))

@@ -295,8 +295,8 @@ def option_2(browser, odoo, out):
 
 
 def action_required(browser, odoo, sandbox, out):
-    """The demo's connected bank, when its bank asks for a strong authentication again and the
-    scheduled retrieval finds out."""
+    """The demo's connected bank, when its bank asks for a strong authentication again and
+    "Synchroniser maintenant" finds out."""
     browser.log_in(odoo, "admin")
     journal = browser.rpc(
         "account.journal", "search_read", [["name", "ilike", "Crédit Agricole"]], fields=["powens_connection_id"]
@@ -307,8 +307,7 @@ def action_required(browser, odoo, sandbox, out):
         json={"state": "SCARequired", "error_message": "Votre banque demande une nouvelle authentification forte."},
         timeout=30,
     ).raise_for_status()
-    cron = browser.rpc("ir.cron", "search", [["code", "ilike", "_cron_powens_sync"]])
-    browser.rpc("ir.cron", "method_direct_trigger", cron)
+    browser.rpc("account.journal", "action_powens_sync", [journal["id"]])
 
     browser.log_in(odoo, "comptable")
     open_bank(browser, "Crédit Agricole")

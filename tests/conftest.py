@@ -1,20 +1,15 @@
-"""Shared test fixtures: a real Powens sandbox subprocess over HTTP, and the add-on's pure-Python client on sys.path.
+"""Shared test fixtures: a real Powens sandbox subprocess over HTTP (pytest.ini puts the project
+and the add-on's pure-Python `powens` package on the import path).
 
 `sandbox_server` (session) starts `python -m powens_sandbox` on a free port; `sandbox` is the same server after
 POST /_sandbox/reset, so every test starts from an empty domain with the clock back to real time.
 """
-
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 from powens_sandbox.driver import TEST_BANK_NAME
 from powens_sandbox.launcher import SandboxProcess, start_sandbox
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "ingeneo_powens"))
 
 
 @pytest.fixture(scope="session")

@@ -185,12 +185,14 @@ class PowensWebhookEvent(models.Model):
     def _powens_on_connection_synced(self, payload):
         """A sync of the connection ended: its state, then the new movements of each of its
         accounts feeding a bank."""
-        data = payload.get("connection") or {}
+        data = payload.get("connection")
+        data = data if isinstance(data, dict) else {}
         connection = self._powens_known_connection(data.get("id"))
         if connection:
             self.connection_id = connection
             connection._sync_from_powens(self.company_id, data)
-        accounts = [item for item in data.get("accounts") or [] if isinstance(item, dict)]
+        accounts = data.get("accounts")
+        accounts = [item for item in accounts if isinstance(item, dict)] if isinstance(accounts, list) else []
         journals = self.env["account.journal"]
         if connection:
             journals = self.env["account.journal"].search(

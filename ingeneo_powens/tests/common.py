@@ -1,15 +1,10 @@
 """Shared set-up of the add-on's tests: a real Powens sandbox process over HTTP, a company
-configured for it, a bank of its referential and a user holding the accounting-setup right."""
-
-import sys
-from pathlib import Path
+configured for it, a bank of its referential and a user holding the accounting-setup right.
+The sandbox is a package of the project: pytest.ini and bin/odoo put the project on the import
+path."""
 
 from odoo import fields
 from odoo.tests import new_test_user
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from powens_sandbox import autopilot
 from powens_sandbox.bank_data import discover_accounts

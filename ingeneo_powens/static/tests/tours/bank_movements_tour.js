@@ -12,7 +12,10 @@ registry.category("web_tour.tours").add("ingeneo_powens_bank_movements", {
             run: "click",
         },
         {
+            // The click imports six months of movements (Odoo books 40 to 70 lines a second
+            // here, fewer while coverage is measured): more than a step's default 10 s.
             trigger: ".o_notification:contains(importé)",
+            timeout: 60000,
         },
         {
             trigger: ".o_field_widget[name=powens_state]:contains(Connectée)",
