@@ -62,7 +62,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         pages_done = [0]
         import_page = AccountBankStatementLine._powens_import_page
 
-        def commit_page(_retrieval):
+        def commit_point(_retrieval):
             savepoint[0].close(rollback=False)
             savepoint[0] = self.env.cr.savepoint()
             pages_done[0] += 1
@@ -77,7 +77,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
 
         with (
             patch.object(AccountBankStatementLine, "_powens_import_page", import_half_then_interrupt),
-            patch.object(PowensRetrieval, "_commit_point", commit_page),
+            patch.object(PowensRetrieval, "_commit_point", commit_point),
         ):
             try:
                 self.pull()
