@@ -80,19 +80,15 @@ class Environment:
         self.cursor.close()
 
 
-def commit_page(env):
-    """What the scheduled retrieval does after each page, outside a cron job: commit."""
-    return lambda count: env["ir.cron"]._commit_progress()
+def checked_sync(journal):
+    """``journal``'s retrieval as the cron runs it, committed page by page; raise when it
+    failed or found the bank busy, so that a broken sync is never timed as a fast one."""
+    from odoo.addons.ingeneo_powens.models.powens_retrieval import SCHEDULED_RUN
 
-
-def checked_sync(journal, commit):
-    """``journal``'s retrieval as the cron runs it; raise when it failed, so that a broken
-    sync is never timed as a fast one."""
-    counts = journal._powens_sync("cron", commit_page=commit)
-    log = journal.env["powens.sync.log"].search([("journal_id", "=", journal.id)], order="id desc", limit=1)
-    if log.error:
-        raise RuntimeError(f"the retrieval of {journal.name} failed: {log.error}")
-    return counts
+    result = journal.env["powens.retrieval"].with_context(**{SCHEDULED_RUN: True})._retrieve(journal, "cron")
+    if result.error or result.busy:
+        raise RuntimeError(f"the retrieval of {journal.name} failed: {result.error or 'bank busy'}")
+    return result.counts
 
 
 # --- Memory of this process ---------------------------------------------------------------------
@@ -140,20 +136,25 @@ class Ticker:
 
 def first_sync(registry, journal_id, expected):
     """The first retrieval of a bank: time, lines, peak memory (whole sync and first page)."""
+    from odoo.addons.ingeneo_powens.models.powens_retrieval import PowensRetrieval
+
     memory, first_page = PeakMemory(), []
     with Environment(registry) as env:
         journal = env["account.journal"].browse(journal_id)
-        commit, ticker = commit_page(env), Ticker(expected)
+        ticker = Ticker(expected)
+        import_page = PowensRetrieval._import_page
 
-        def commit_and_watch(count):
-            commit(count)
+        def import_and_watch(retrieval, journal, page):
+            counts = import_page(retrieval, journal, page)
             if not first_page:
                 first_page.append(memory.rise())
-            ticker.add(count)
+            ticker.add(len(page))
+            return counts
 
         memory.start()
         started = time.perf_counter()
-        counts = checked_sync(journal, commit_and_watch)
+        with patch.object(PowensRetrieval, "_import_page", import_and_watch):
+            counts = checked_sync(journal)
         env.cr.commit()
         seconds = time.perf_counter() - started
         peak = memory.rise()
@@ -173,9 +174,10 @@ def raw_create(registry, powens_journal_id, target_journal_id, expected, batch=b
     with Environment(registry) as env:
         journal = env["account.journal"].browse(powens_journal_id)
         currency = journal.currency_id or journal.company_id.currency_id
-        transactions = journal._powens_client().iter_transactions(
+        pages = journal._powens_client().iter_transaction_pages(
             journal.powens_account_id.powens_id, include_deleted=False
         )
+        transactions = itertools.chain.from_iterable(pages)
         movements = [
             map_transaction(item, account_currency=currency.name, precision=currency.decimal_places)
             for item in transactions
@@ -259,7 +261,11 @@ def connected_bank(env, sandbox, name, transactions):
     journal.powens_connection_id = connection
     journal._powens_link_account(account)
     already = sum(
-        1 for item in client.iter_transactions(account.powens_id, include_deleted=False) if not item["coming"]
+        1
+        for item in itertools.chain.from_iterable(
+            client.iter_transaction_pages(account.powens_id, include_deleted=False)
+        )
+        if not item["coming"]
     )
     add_history(sandbox, account.powens_id, transactions - already)
     return journal
@@ -295,7 +301,7 @@ def timed_sync(registry, journal_id):
     with Environment(registry) as env:
         journal = env["account.journal"].browse(journal_id)
         queries, started = sql_db.sql_counter, time.perf_counter()
-        counts = checked_sync(journal, commit_page(env))
+        counts = checked_sync(journal)
         env.cr.commit()
         seconds, queries = time.perf_counter() - started, sql_db.sql_counter - queries
     if counts.get("new"):
@@ -326,7 +332,7 @@ def one_day_of_scheduled_runs(registry, sandbox, journal_id, *, webhooks):
     with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *args: start):
         journal = env["account.journal"].browse(journal_id)
         journal.powens_notified_at = False
-        checked_sync(journal, commit_page(env))
+        checked_sync(journal)
         if webhooks:
             journal._powens_notified(applied=True)
     requests_to_powens(sandbox)
@@ -335,7 +341,7 @@ def one_day_of_scheduled_runs(registry, sandbox, journal_id, *, webhooks):
         now = start + dt.timedelta(hours=hour)
         with Environment(registry) as env, patch.object(fields.Datetime, "now", lambda *_args, now=now: now):
             for journal in env["account.journal"]._powens_cron_candidates().filtered(lambda j: j.id == journal_id):
-                checked_sync(journal, commit_page(env))
+                checked_sync(journal)
     return requests_to_powens(sandbox)
 
 

@@ -148,8 +148,7 @@ def connect_with_history(journal, accountant, bank_name):
     )
     journal.bank_acc_number = account.iban
     journal.with_user(accountant).with_context(lang="fr_FR")._powens_link_account(account)
-    journal._powens_claim()
-    journal.with_context(lang="fr_FR")._powens_sync("manual", commit_page=lambda count: None)
+    env["powens.retrieval"].with_context(lang="fr_FR")._retrieve(journal, "manual")
     return journal
 
 

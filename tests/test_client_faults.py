@@ -3,7 +3,7 @@
 import pytest
 from powens import errors
 from powens.client import PowensClient
-from test_client_api import create_connection
+from test_client_api import create_connection, transactions_of
 
 # Small timeouts so the "timeout" fault costs well under a second.
 FAST_TIMEOUT = (2, 0.5)
@@ -115,8 +115,8 @@ def test_other_client_errors_are_not_retried(sandbox, client, waits):
 
 def test_paging_survives_a_fault_between_pages(sandbox, client, waits):
     create_connection(sandbox, client, accounts=1, months=2)
-    expected = [row['id'] for row in client.iter_transactions(limit=10)]
-    rows = client.iter_transactions(limit=10)
+    expected = [row['id'] for row in transactions_of(client, limit=10)]
+    rows = transactions_of(client, limit=10)
     first = [next(rows)['id'] for _ in range(10)]
     inject(sandbox, '503', count=1, path='/transactions')
     assert first + [row['id'] for row in rows] == expected

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 from powens.client import PowensClient
-from test_client_api import create_connection
+from test_client_api import create_connection, transactions_of
 
 LOGGER = 'powens.client'
 
@@ -36,7 +36,7 @@ def test_info_logs_carry_no_bank_payload(sandbox, client, caplog):
     user = client.with_token(token)
     create_connection(sandbox, user)
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        rows = list(user.iter_transactions())
+        rows = list(transactions_of(user))
     assert rows
     assert not any(row['original_wording'] in caplog.text for row in rows if row.get('original_wording'))
 

@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 from powens.client import PowensClient
 from powens.values import parse_datetime
-from test_client_api import create_connection
+from test_client_api import create_connection, transactions_of
 
 ROWS = 10_000
 
@@ -18,7 +18,7 @@ def big_account(sandbox):
     client = PowensClient(sandbox.api_url, token=sandbox.control('POST', '/_sandbox/users')['auth_token'])
     connection = create_connection(sandbox, client, accounts=1, months=0)
     account_id = connection['accounts'][0]['id']
-    existing = sum(1 for _ in client.iter_transactions(account_id))
+    existing = sum(1 for _ in transactions_of(client, account_id))
     sandbox.control('POST', f'/_sandbox/accounts/{account_id}/transactions', json={'count': ROWS - existing})
     sandbox.control('DELETE', '/_sandbox/calls')
     return client, account_id
@@ -31,7 +31,7 @@ def transaction_calls(sandbox):
 def test_ten_thousand_rows_in_ten_calls(sandbox, big_account):
     client, account_id = big_account
     seen = set()
-    for row in client.iter_transactions(account_id, limit=1000):
+    for row in transactions_of(client, account_id, limit=1000):
         assert row['id'] not in seen
         seen.add(row['id'])
     assert len(seen) == ROWS
@@ -43,7 +43,7 @@ def test_ten_thousand_rows_in_ten_calls(sandbox, big_account):
 
 def test_pages_are_fetched_lazily(sandbox, big_account):
     client, account_id = big_account
-    rows = client.iter_transactions(account_id, limit=1000)
+    rows = transactions_of(client, account_id, limit=1000)
     for _ in range(1001):
         next(rows)
     assert len(transaction_calls(sandbox)) == 2
@@ -55,10 +55,10 @@ def test_memory_stays_flat_while_iterating(big_account):
     gc.collect()
     tracemalloc.start()
     try:
-        count = sum(1 for _ in client.iter_transactions(account_id, limit=1000))
+        count = sum(1 for _ in transactions_of(client, account_id, limit=1000))
         _, streaming_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        held = list(client.iter_transactions(account_id, limit=1000))
+        held = list(transactions_of(client, account_id, limit=1000))
         holding_all, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -15,6 +15,7 @@ import time
 import pytest
 from powens import errors
 from powens.client import PowensClient
+from test_client_api import transactions_of
 
 
 class ScriptedServer:
@@ -117,7 +118,7 @@ def test_next_link_to_another_origin_never_leaves_the_configured_origin(stub, cl
             (200, {}, transactions_page([3, 2], next_href=other.url + '/2.0/steal?c=1')),
             (200, {}, transactions_page([1])),
         ]
-        assert [row['id'] for row in client.iter_transactions(limit=2)] == [3, 2, 1]
+        assert [row['id'] for row in transactions_of(client, limit=2)] == [3, 2, 1]
         assert other.requests == []
         assert stub.requests[1]['path'] == '/2.0/steal?c=1'
     finally:
@@ -128,7 +129,7 @@ def test_next_link_outside_any_api_root_is_refused(stub, client):
     other = ScriptedServer()
     try:
         stub.script = [(200, {}, transactions_page([3, 2], next_href=other.url + '/login?c=1'))]
-        rows = client.iter_transactions(limit=2)
+        rows = transactions_of(client, limit=2)
         assert [next(rows)['id'], next(rows)['id']] == [3, 2]
         with pytest.raises(errors.PowensBadResponse, match='outside the API'):
             next(rows)
@@ -153,7 +154,7 @@ def test_next_link_is_followed_through_a_proxy_with_a_path(stub, waits, powens_l
         (200, {}, transactions_page([3, 2], next_href=powens_link.format(stub=stub.url))),
         (200, {}, transactions_page([1])),
     ]
-    assert [row['id'] for row in client.iter_transactions(7, limit=2)] == [3, 2, 1]
+    assert [row['id'] for row in transactions_of(client, 7, limit=2)] == [3, 2, 1]
     assert stub.requests[1]['path'] == ('/powens/2.0/users/me/accounts/7/transactions?limit=2&cursor=W3sib3AiXQ%3D%3D')
 
 
@@ -162,7 +163,7 @@ def test_next_link_is_used_as_given_with_the_token(stub, client):
         (200, {}, transactions_page([3, 2], next_href=stub.url + '/2.0/opaque?c=x')),
         (200, {}, transactions_page([1])),
     ]
-    assert [row['id'] for row in client.iter_transactions(limit=2)] == [3, 2, 1]
+    assert [row['id'] for row in transactions_of(client, limit=2)] == [3, 2, 1]
     assert stub.requests[1]['path'] == '/2.0/opaque?c=x'
     assert stub.requests[1]['headers']['Authorization'] == 'Bearer user-token'
 
@@ -173,7 +174,7 @@ def test_paging_without_links_falls_back_to_offset(stub, client):
         (200, {}, transactions_page([3, 2], with_links=False)),
         (200, {}, transactions_page([1], with_links=False)),
     ]
-    assert [row['id'] for row in client.iter_transactions(7, limit=2)] == [5, 4, 3, 2, 1]
+    assert [row['id'] for row in transactions_of(client, 7, limit=2)] == [5, 4, 3, 2, 1]
     paths = [request['path'] for request in stub.requests]
     assert paths[0] == '/2.0/users/me/accounts/7/transactions?limit=2&all'
     assert 'offset=2' in paths[1] and 'offset=4' in paths[2]
@@ -185,7 +186,7 @@ def test_a_page_served_twice_stops_the_loop(stub, client):
         (200, {}, transactions_page([2, 1], next_href=stub.url + '/2.0/p3')),
     ]
     with pytest.raises(errors.PowensBadResponse, match='twice'):
-        list(client.iter_transactions(limit=2))
+        list(transactions_of(client, limit=2))
 
 
 def test_non_json_error_body_is_typed_by_status(stub, client, waits):

@@ -10,8 +10,10 @@ from . import powens_connection_request
 from . import account_journal
 from . import account_journal_retrieval_schedule
 from . import account_journal_powens_advice
+from . import account_journal_webview
 from . import powens_pending_transaction
 from . import powens_refused_transaction
 from . import powens_sync_log
 from . import account_bank_statement_line
+from . import powens_retrieval
 from . import powens_webhook_event

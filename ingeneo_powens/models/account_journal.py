@@ -1,40 +1,16 @@
 import logging
-import time
-from datetime import timedelta
-
-import psycopg2
-from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.base.models.res_bank import sanitize_account_number
-
-from ..const import CALLBACK_ROUTE, JOURNAL_POWENS_STATES, REQUEST_OPEN_STATES, SETUP_GROUP
+from ..const import JOURNAL_POWENS_STATES, SETUP_GROUP
 from ..powens import PowensError, PowensNotFound
-from ..powens.urls import domain_host
-from ..powens.webview import build_connect_url, build_reconnect_url
 
 _logger = logging.getLogger(__name__)
-
-# A bank whose retrieval started longer ago than this is taken to have died with its worker
-# and may be claimed again.
-SYNC_CLAIM_TIMEOUT = timedelta(minutes=30)
-# What every state refresh reads of the connection in one request: its state, its sources
-# (the consent's end is only there) and all its accounts (balances, enabled or not).
-CONNECTION_STATE_EXPAND = ("all_accounts", "sources")
-
-# The person who connected a bank is reminded this long before its consent lapses.
-CONSENT_REMINDER_DELAY = timedelta(days=7)
-ACTION_REQUIRED_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_action_required"
-CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
 
 # Connection state groups in which Powens cannot sync the bank until someone acts: never
 # forced, read less often (what Powens already has is still read).
 BLOCKING_STATE_GROUPS = ("user_action", "error")
-
-# Connection state groups (powens.values.connection_state_group) -> the bank's status.
-STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "temporary", "error": "error"}
 
 
 class AccountJournal(models.Model):
@@ -213,7 +189,8 @@ class AccountJournal(models.Model):
         client = journal._powens_client()
         try:
             client.update_connection(connection.powens_id, refresh_auth=True)
-            journal._powens_refresh_connection(client, forced=False)
+            self.env["powens.retrieval"]._refresh_connection(journal, client, forced=False)
+            journal._powens_apply_connection_state()
         except PowensError as error:
             _logger.warning("Powens refused to renew the consent of journal %s: %s", self.id, error)
             raise UserError(
@@ -403,226 +380,32 @@ class AccountJournal(models.Model):
         """ "Synchronise now": the user asks for fresh data, so Powens is asked to sync the
         bank first (it may then ask for a strong authentication), then the retrieval runs."""
         self._powens_check_can_connect()
-        connected = self.filtered("powens_account_id")
-        claimed = connected._powens_claim()
-        for journal in claimed:
-            journal._powens_sync("manual", commit_page=lambda count: None)
-        logs = (
-            self.env["powens.sync.log"]
-            .sudo()
-            .search([("journal_id", "in", claimed.ids)], order="id desc", limit=len(claimed))
-        )
-        failed = logs.filtered("error")
-        if failed:
-            message = self.env._("The retrieval failed: %(error)s", error="; ".join(failed.mapped("error")))
-        elif connected - claimed:
+        retrieval = self.env["powens.retrieval"]
+        results = [retrieval._retrieve(journal, "manual") for journal in self.filtered("powens_account_id")]
+        errors = [result.error for result in results if result.error]
+        if errors:
+            message = self.env._("The retrieval failed: %(error)s", error="; ".join(errors))
+        elif any(result.busy for result in results):
             message = self.env._("A retrieval of this bank is already running: its movements will appear shortly.")
         else:
-            message = self.env._("%(count)s new movement(s) imported.", count=sum(logs.mapped("new_count")))
+            message = self.env._(
+                "%(count)s new movement(s) imported.", count=sum(result.new_count for result in results)
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "message": message,
-                "type": "warning" if failed else "info",
-                "sticky": bool(failed),
+                "type": "warning" if errors else "info",
+                "sticky": bool(errors),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
     @api.model
     def _cron_powens_sync(self):
-        """Retrieve the movements of every connected bank, each in its own company and
-        transaction; several workers or servers share the banks through the claim. A bank's
-        failure is its own (see _powens_record_retrieval): the run goes on with the others and
-        ends well, so Odoo never deactivates the job because of one bank."""
-        candidates = self._powens_cron_candidates()
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(candidates))
-        for journal in candidates:
-            claimed = journal._powens_claim()
-            cron._commit_progress()  # the claim is visible to the other workers from here
-            for mine in claimed:
-                try:
-                    mine.with_company(mine.company_id)._powens_sync(
-                        "cron", commit_page=lambda count: cron._commit_progress()
-                    )
-                except Exception:
-                    _logger.exception("Scheduled Powens retrieval of journal %s failed", mine.id)
-                    self.env.cr.rollback()  # everything before this bank is committed
-                    mine.powens_sync_started_at = False
-            if cron._commit_progress(processed=1) <= 0:
-                break  # out of time: the next run goes on with the banks left
-
-    @api.model
-    def _powens_cron_candidates(self):
-        """The banks fed by Powens whose scheduled read is due (see
-        ``_powens_retrieval_due``), those waiting for an action too: the person may have
-        acted at the bank or in Powens' webview, and only a retrieval sees it."""
-        now = fields.Datetime.now()
-        return (
-            self.sudo()
-            .search(
-                [
-                    ("powens_account_id", "!=", False),
-                    ("powens_state", "not in", ("not_connected", "disconnected")),
-                ]
-            )
-            .filtered(lambda journal: journal._powens_retrieval_due(now))
-        )
-
-    def _powens_claim(self):
-        """Mark these banks as being retrieved, skipping those another worker holds (row
-        locks with SKIP LOCKED, then a timestamp that outlives the commits of a long pull)."""
-        if not self:
-            return self
-        self.flush_model(["powens_sync_started_at"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """
-                    UPDATE account_journal SET powens_sync_started_at = now() AT TIME ZONE 'UTC'
-                     WHERE id IN (
-                        SELECT id FROM account_journal
-                         WHERE id = ANY(%s)
-                           AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
-                           FOR UPDATE SKIP LOCKED)
-                    RETURNING id
-                """,
-                    [self.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT],
-                )
-                claimed = self.browse([row[0] for row in self.env.cr.fetchall()])
-        except SerializationFailure:
-            # Another worker claimed one of them and committed after this transaction began
-            # (repeatable read): theirs now, as a lock held would have made them.
-            claimed = self.browse()
-        self.invalidate_recordset(["powens_sync_started_at"])
-        return claimed
-
-    def _powens_sync(self, trigger, commit_page):
-        """Refresh the connection's state, then import the account's new and changed
-        movements: the retrieval of the cron and of "Synchronise now".
-
-        Only "Synchronise now" makes Powens sync the bank; the scheduled one reads what
-        Powens already has. Movements are read whatever the connection's state: a bank Powens
-        cannot sync still has the movements of its last sync at Powens, and reading them is
-        a read of Powens' store that reaches no bank (finding 16)."""
-        self.ensure_one()
-        journal = self.sudo()
-
-        def retrieve():
-            journal.powens_last_read_at = fields.Datetime.now()
-            client = journal._powens_client()
-            journal._powens_refresh_connection(client, forced=trigger == "manual")
-            counts = journal.powens_account_id._pull_into(journal, commit_page, client=client)
-            journal.powens_last_sync_at = fields.Datetime.now()
-            journal._powens_apply_connection_state()
-            return counts
-
-        return journal._powens_record_retrieval(trigger, retrieve)
-
-    def _powens_record_retrieval(self, trigger, retrieve):
-        """Run ``retrieve`` (which returns the counts) as one retrieval of this claimed bank:
-        timed, its failure kept, the claim released, logged. Every retrieval, scheduled,
-        manual or notified by Powens, goes through here.
-
-        Any failure is this bank's alone, a Powens error as much as a settings problem, a
-        secret that cannot be decrypted or a line Odoo refuses: what it wrote is rolled back,
-        the failure is logged and posted on the bank, and the caller goes on (the scheduled
-        run with the other banks; Odoo deactivates a cron whose runs keep failing)."""
-        self.ensure_one()
-        started_at, clock = fields.Datetime.now(), time.monotonic()
-        counts, error = {}, False
-        # Left open on success: the transaction's commit releases it, and the scheduled
-        # retrieval's page commits may have ended it already.
-        savepoint = self.env.cr.savepoint()
-        try:
-            counts = retrieve()
-            if self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
-                error = self.powens_message or self.powens_connection_id.powens_state
-        except Exception as failure:
-            # What was committed stays: every page is applied whole, and the cursor did not
-            # move, so the next retrieval reads again from the same point.
-            self._powens_roll_back_retrieval(savepoint)
-            error = self._powens_failure_message(failure)
-            # Powens' own words (its code) for the log; Odoo's errors may quote bank data.
-            _logger.warning(
-                "Powens retrieval of journal %s failed: %s",
-                self.id,
-                failure if isinstance(failure, PowensError) else error,
-                exc_info=not isinstance(failure, (PowensError, UserError)),
-            )
-            self._powens_post_failure(error)
-        self.powens_sync_started_at = False
-        self.env["powens.sync.log"]._record(self, trigger, started_at, time.monotonic() - clock, counts, error)
-        self._powens_post_counts(counts)
-        return counts
-
-    def _powens_roll_back_retrieval(self, savepoint):
-        """Undo what the failed retrieval wrote since its last commit. The scheduled retrieval
-        commits page by page, which ends the savepoint's transaction: then everything before
-        the failure is committed already, and a rollback undoes exactly the rest."""
-        try:
-            savepoint.close(rollback=True)
-        except psycopg2.Error:
-            self.env.cr.rollback()
-
-    def _powens_failure_message(self, failure):
-        """What the accountant reads about a failed retrieval: Powens' and Odoo's own words,
-        never a stack trace nor data of the movements."""
-        if isinstance(failure, PowensError):
-            return self._powens_error_message(failure)
-        if isinstance(failure, UserError):  # ValidationError and the settings' errors too
-            return failure.args[0] if failure.args else str(failure)
-        return self.env._("Unexpected error (%(kind)s): the server log has the details.", kind=type(failure).__name__)
-
-    def _powens_post_failure(self, error):
-        """Post a failure on the bank once, not at every hourly retrieval it repeats."""
-        last = self.env["powens.sync.log"].sudo().search([("journal_id", "=", self.id)], limit=1)
-        if last.error != error:
-            self.message_post(body=self.env._("The retrieval of the movements failed: %(error)s", error=error))
-
-    def _powens_post_counts(self, counts):
-        """Tell the accountant, on the bank, what a retrieval did that needs their eyes."""
-        if counts.get("deleted"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
-                    "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
-                    count=counts["deleted"],
-                )
-            )
-        if counts.get("locked_period"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) are dated in a locked period: they were booked at the first "
-                    "open date. Their bank date stays on the line (Bank date column of the movements).",
-                    count=counts["locked_period"],
-                )
-            )
-        if counts.get("newly_rejected"):
-            self.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) could not be imported: they are listed with the reason in the "
-                    "bank's POWENS tab, and read again at each retrieval.",
-                    count=counts["newly_rejected"],
-                )
-            )
-
-    def _powens_refresh_connection(self, client, forced):
-        """Read the connection at Powens (state, consent, accounts) in one request; when
-        ``forced`` (the user asked for fresh data) and Powens can sync the bank, ask it to
-        sync first, once, with the user present (``psu_requested``)."""
-        connection = self.powens_connection_id
-        if forced and connection.state_group not in BLOCKING_STATE_GROUPS:
-            client.sync_connection(connection.powens_id, psu_requested=True)
-        data = client.get_connection(connection.powens_id, expand=CONNECTION_STATE_EXPAND)
-        connection._sync_from_powens(self.company_id, data)
-        accounts = data.get("all_accounts")
-        if not isinstance(accounts, list):
-            accounts = client.list_accounts(connection.powens_id)
-        self.env["powens.account"]._sync_from_powens(connection, accounts)
-        self._powens_apply_connection_state()
+        """The scheduled job's entry point (``ir_cron_powens_sync``): see ``powens.retrieval``."""
+        self.env["powens.retrieval"]._retrieve_due_banks()
 
     def _powens_consent_action(self, flow):
         return self._powens_dialog(
@@ -654,259 +437,7 @@ class AccountJournal(models.Model):
             raise UserError(self.env._("This bank is not connected to Powens."))
         return connection._powens_client()
 
-    # --- Webview round trip -----------------------------------------------------------------
-
-    def _powens_webview_url(self, flow, consent, connection_request=None):
-        """Return the Powens webview URL for ``flow``, with a fresh temporary code (the
-        permanent token never reaches the browser) and a signed, single-use `state`."""
-        self._powens_check_can_connect(connection_request)
-        self.ensure_one()
-        journal = self.sudo()
-        company = journal.company_id
-        company._powens_check_contract_hosts()
-        known_connection_ids = []
-        try:
-            if flow == "reconnect":
-                powens_user = journal.powens_connection_id.user_id
-                client = journal._powens_client()
-            else:
-                # A code only ever opens the bank's own user: the connect webview can then show
-                # or change nothing of another bank, whoever holds the browser.
-                powens_user = company._powens_create_user(journal)
-                client = powens_user._powens_client()
-                known_connection_ids = [data["id"] for data in client.list_connections()]
-            code = client.get_temporary_code()["code"]
-        except PowensError as error:
-            raise UserError(self.env._("Powens could not open its connection page: %(error)s", error=error)) from None
-        state = self.env["powens.webview.state"]._issue(
-            journal, flow, powens_user, consent, connection_request, known_connection_ids=known_connection_ids
-        )
-        common = {
-            "webview_url": company.powens_webview_url,
-            "domain": domain_host(company.powens_domain or ""),
-            "client_id": company.powens_client_id,
-            "redirect_uri": journal.get_base_url() + CALLBACK_ROUTE,
-            "code": code,
-            "state": state,
-            "lang": (self.env.user.lang or "fr_FR").split("_")[0],
-        }
-        if flow == "reconnect":
-            return build_reconnect_url(connection_id=journal.powens_connection_id.powens_id, **common)
-        return build_connect_url(**common)
-
-    def _powens_finish_webview(self, webview_state, result):
-        """Apply a successful webview callback: record the connection and its accounts, and
-        link the account matching the bank (or leave the choice to the user). A delegated
-        connection is the requester's to follow up: reminders go to them."""
-        connection_request = webview_state.request_id
-        self._powens_check_can_connect(connection_request)
-        self.ensure_one()
-        journal = self.sudo()
-        company = journal.company_id
-        round_trip = webview_state.sudo()
-        client = round_trip.powens_user_id._powens_client()
-        connected_by = connection_request.requester_id or webview_state.user_id
-        consent_before = journal.powens_connection_id.consent_expires_at
-        if webview_state.flow == "reconnect":
-            connections_data = [
-                client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
-            ]
-        else:
-            connections_data = journal._powens_callback_connections(round_trip, client, result.connection_ids)
-        connections = self.env["powens.connection"]
-        for data in connections_data:
-            connection = (
-                self.env["powens.connection"]
-                .sudo()
-                ._sync_from_powens(company, data, connected_by=connected_by, user=round_trip.powens_user_id)
-            )
-            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(connection.powens_id))
-            connections |= connection
-        if webview_state.consent_id:
-            webview_state.consent_id.sudo().connection_id = connections[:1]
-        journal.powens_connection_id = connections[:1]
-        if webview_state.flow == "reconnect":
-            journal._powens_apply_connection_state()
-            journal._powens_report_consent(consent_before)
-            return
-        if connection_request:
-            connection_request._mark_connected()
-        free = connections.account_ids.filtered(lambda account: not account.journal_ids)
-        match = journal._powens_matching_account(free.filtered("enabled"))
-        if match:
-            journal._powens_link_account(match)
-        elif journal._powens_matching_account(free):
-            journal.write(
-                {
-                    "powens_state": "not_connected",
-                    "powens_message": self.env._(
-                        "The account with this bank's number was not shared in Powens' pages: connect again "
-                        "and tick it, or choose another shared account."
-                    ),
-                }
-            )
-        else:
-            journal.write(
-                {
-                    "powens_state": "not_connected",
-                    "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
-                }
-            )
-
-    def _powens_callback_connections(self, round_trip, client, connection_ids):
-        """Powens' data of the connections a connect callback names, all of them made by this
-        round trip (see ``powens.webview.state._powens_created_connection``), else a refusal:
-        the ids come from the browser, which may name any connection. A delegated connection
-        is one bank login: one connection."""
-        if round_trip.request_id and len(connection_ids) > 1:
-            raise UserError(self.env._("Powens sent back several connections where one was expected."))
-        connections_data = []
-        for powens_id in connection_ids:
-            data = round_trip._powens_created_connection(client, powens_id)
-            if data is None:
-                _logger.warning(
-                    "Powens callback of round trip %s names connection %s, which it did not create",
-                    round_trip.id,
-                    powens_id,
-                )
-                raise UserError(
-                    self.env._("The link back from Powens names a connection this connection did not create.")
-                )
-            connections_data.append(data)
-        return connections_data
-
-    def _powens_webview_failed(self, error_code):
-        """Tell, on the bank, why Powens' webview came back without connecting it: Powens'
-        documented error codes each have their message (shared/powens-api.md §3.3); any other
-        text from the browser's query string is never shown, only logged."""
-        self.ensure_one()
-        messages = {
-            "access_denied": self.env._("The connection at Powens was cancelled by %(user)s.", user=self.env.user.name),
-            "tos_declined": self.env._(
-                "The connection at Powens did not complete: %(user)s declined Powens' terms of service.",
-                user=self.env.user.name,
-            ),
-            "server_error": self.env._(
-                "The connection at Powens did not complete: Powens met an error. Try again later."
-            ),
-            "session_expired": self.env._(
-                "The connection at Powens did not complete: the session at Powens expired. Start again."
-            ),
-        }
-        body = messages.get(error_code) or self.env._(
-            "The connection at Powens did not complete (Powens gave no documented reason). Start again."
-        )
-        self.sudo().message_post(author_id=self.env.user.partner_id.id, body=body)
-
-    def _powens_matching_account(self, accounts):
-        """The account whose IBAN is the journal's bank account number, when exactly one is."""
-        number = sanitize_account_number(self.bank_acc_number or "")
-        if not number:
-            return self.env["powens.account"]
-        matches = accounts.filtered(lambda account: account.iban == number)
-        return matches if len(matches) == 1 else self.env["powens.account"]
-
     def _powens_history_start(self):
         """The first day whose movements this bank imports: its own, else the company's."""
         self.ensure_one()
         return self.sudo().powens_history_start or self.company_id._powens_history_start()
-
-    def _powens_link_account(self, account):
-        """Link ``account`` to this bank. Only an account the holder shared in Powens' pages:
-        enabling one at Powens is the holder's consent to share it, never the ERP's to give.
-        The history start is fixed then, so that the company's default (a year back from
-        today) does not move under the bank's history."""
-        self.ensure_one()
-        if not account.enabled:
-            raise UserError(
-                self.env._(
-                    "The account holder did not share %(account)s in Powens' pages: connect again and tick it.",
-                    account=account.display_name,
-                )
-            )
-        self.sudo().write(
-            {
-                "powens_history_start": self._powens_history_start(),
-                "powens_account_id": account.id,
-                "powens_connection_id": account.connection_id.id,
-                "bank_statements_source": "powens",
-                "powens_state": "waiting",
-                "powens_message": self.env._(
-                    "Connected. The first movements are expected within 48 to 72 hours, the time "
-                    "the bank takes to deliver its history."
-                ),
-            }
-        )
-        self.sudo().message_post(
-            author_id=self.env.user.partner_id.id,
-            body=self.env._(
-                "Connected to Powens account %(account)s by %(user)s.",
-                account=account.display_name,
-                user=self.env.user.name,
-            ),
-        )
-        open_requests = (
-            self.env["powens.connection.request"]
-            .sudo()
-            .search([("journal_id", "=", self.id), ("state", "in", REQUEST_OPEN_STATES)])
-        )
-        open_requests._close(
-            "cancelled",
-            self.env._("The bank was connected by %(user)s: the request is no longer needed.", user=self.env.user.name),
-        )
-
-    def _powens_apply_connection_state(self):
-        """Derive the bank's status from its connection's Powens state, with what to do in
-        the language of the person who must do it, and remind that person when they must act
-        (once, not at every retrieval)."""
-        for journal in self.sudo():
-            connection = journal.powens_connection_id
-            if not journal.powens_account_id:
-                continue
-            status = STATE_BY_GROUP.get(connection.state_group, "error")
-            if status == "connected" and not self.env["account.bank.statement.line"].sudo().search_count(
-                [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1
-            ):
-                status = "waiting"
-            advice = journal.with_context(lang=journal._powens_actor_lang())._powens_state_advice(
-                connection.powens_state, connection.error_message
-            )
-            journal.write(
-                {
-                    "powens_state": status,
-                    "powens_message": advice or (journal.powens_message if status == "waiting" else False),
-                }
-            )
-            journal._powens_remind(
-                ACTION_REQUIRED_ACTIVITY,
-                status == "action_required",
-                fields.Date.today(),
-                self.env._(
-                    "The bank asks for an action: %(message)s Reconnect it from its POWENS tab.", message=advice or ""
-                ),
-            )
-            expiry = connection.consent_expires_at
-            journal._powens_remind(
-                CONSENT_RENEWAL_ACTIVITY,
-                bool(expiry) and expiry - fields.Datetime.now() <= CONSENT_REMINDER_DELAY,
-                expiry and expiry.date(),
-                self.env._(
-                    "The consent to retrieve this bank's movements lapses on %(date)s: renew it "
-                    "(POWENS tab, Renew the consent) to keep the movements coming.",
-                    date=expiry and fields.Date.to_string(expiry.date()),
-                ),
-            )
-
-    def _powens_remind(self, activity_type_xmlid, needed, deadline, note):
-        """Keep one open activity of this type for the person who connected the bank while
-        ``needed``; close it once it is not any more."""
-        self.ensure_one()
-        activity_type = self.env.ref(activity_type_xmlid)
-        open_activities = self.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
-        if not needed:
-            open_activities.action_feedback(feedback=self.env._("Done: the bank is back to normal."))
-            return
-        user = self.powens_connection_id.connected_by_id
-        if open_activities or not user:
-            return
-        self.activity_schedule(activity_type_xmlid, date_deadline=deadline, note=note, user_id=user.id)

@@ -1,12 +1,23 @@
-from odoo import models
+from datetime import timedelta
+
+from odoo import fields, models
 
 from ..powens import errors
 from ..powens.const import WRONGPASS_ERROR_CODES
 
+# The person who connected a bank is reminded this long before its consent lapses.
+CONSENT_REMINDER_DELAY = timedelta(days=7)
+ACTION_REQUIRED_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_action_required"
+CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
+
+# Connection state groups (powens.values.connection_state_group) -> the bank's status.
+STATE_BY_GROUP = {"ok": "connected", "user_action": "action_required", "transient": "temporary", "error": "error"}
+
 
 class AccountJournal(models.Model):
-    """What a Powens state or error means for the bank, and who must do what: the text the
-    accountant reads, in their language; Powens' own code stays in the server log."""
+    """What a Powens state or error means for the bank, and who must do what: the bank's
+    status, the text the accountant reads, in their language, and the reminder of the person
+    who must act; Powens' own code stays in the server log."""
 
     _inherit = "account.journal"
 
@@ -116,3 +127,59 @@ class AccountJournal(models.Model):
             "Powens refused the retrieval (%(code)s): contact INGENEO support, the server log has the details.",
             code=error.code or error.http_status or "?",
         )
+
+    def _powens_apply_connection_state(self):
+        """Derive the bank's status from its connection's Powens state, with what to do in
+        the language of the person who must do it, and remind that person when they must act
+        (once, not at every retrieval)."""
+        for journal in self.sudo():
+            connection = journal.powens_connection_id
+            if not journal.powens_account_id:
+                continue
+            status = STATE_BY_GROUP.get(connection.state_group, "error")
+            if status == "connected" and not self.env["account.bank.statement.line"].sudo().search_count(
+                [("journal_id", "=", journal.id), ("powens_transaction_id", "!=", False)], limit=1
+            ):
+                status = "waiting"
+            advice = journal.with_context(lang=journal._powens_actor_lang())._powens_state_advice(
+                connection.powens_state, connection.error_message
+            )
+            journal.write(
+                {
+                    "powens_state": status,
+                    "powens_message": advice or (journal.powens_message if status == "waiting" else False),
+                }
+            )
+            journal._powens_remind(
+                ACTION_REQUIRED_ACTIVITY,
+                status == "action_required",
+                fields.Date.today(),
+                self.env._(
+                    "The bank asks for an action: %(message)s Reconnect it from its POWENS tab.", message=advice or ""
+                ),
+            )
+            expiry = connection.consent_expires_at
+            journal._powens_remind(
+                CONSENT_RENEWAL_ACTIVITY,
+                bool(expiry) and expiry - fields.Datetime.now() <= CONSENT_REMINDER_DELAY,
+                expiry and expiry.date(),
+                self.env._(
+                    "The consent to retrieve this bank's movements lapses on %(date)s: renew it "
+                    "(POWENS tab, Renew the consent) to keep the movements coming.",
+                    date=expiry and fields.Date.to_string(expiry.date()),
+                ),
+            )
+
+    def _powens_remind(self, activity_type_xmlid, needed, deadline, note):
+        """Keep one open activity of this type for the person who connected the bank while
+        ``needed``; close it once it is not any more."""
+        self.ensure_one()
+        activity_type = self.env.ref(activity_type_xmlid)
+        open_activities = self.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
+        if not needed:
+            open_activities.action_feedback(feedback=self.env._("Done: the bank is back to normal."))
+            return
+        user = self.powens_connection_id.connected_by_id
+        if open_activities or not user:
+            return
+        self.activity_schedule(activity_type_xmlid, date_deadline=deadline, note=note, user_id=user.id)

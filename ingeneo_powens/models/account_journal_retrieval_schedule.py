@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 # Powens syncs every connection with its bank once a day by itself and tells us so by webhook
 # (CONNECTION_SYNCED); its data changes only then, or when a user forces a sync. Reading it
@@ -37,6 +37,23 @@ class AccountJournal(models.Model):
         readonly=True,
         help="When a retrieval last read this bank at Powens, whatever came of it.",
     )
+
+    @api.model
+    def _powens_cron_candidates(self):
+        """The banks fed by Powens whose scheduled read is due (see
+        ``_powens_retrieval_due``), those waiting for an action too: the person may have
+        acted at the bank or in Powens' webview, and only a retrieval sees it."""
+        now = fields.Datetime.now()
+        return (
+            self.sudo()
+            .search(
+                [
+                    ("powens_account_id", "!=", False),
+                    ("powens_state", "not in", ("not_connected", "disconnected")),
+                ]
+            )
+            .filtered(lambda journal: journal._powens_retrieval_due(now))
+        )
 
     def _powens_retrieval_due(self, now):
         """Whether the scheduled retrieval reads this bank at ``now``."""

@@ -239,36 +239,24 @@ class PowensWebhookEvent(models.Model):
             )
             return
         summary, busy = [], False
+        retrieval = self.env["powens.retrieval"]
         for journal, transactions in by_journal.items():
-            if not journal._powens_claim():
+            result = retrieval._retrieve(journal, "webhook", delivered=transactions)
+            if result.busy:
                 busy = True
                 summary.append(self.env._("%(bank)s: a retrieval is running, left to it", bank=journal.name))
                 continue
-            counts = self._powens_import_into(journal, transactions)
             summary.append(
                 self.env._(
                     "%(bank)s: %(new)s new, %(known)s already there, %(pending)s pending",
                     bank=journal.name,
-                    new=counts.get("new", 0),
-                    known=counts.get("known", 0),
-                    pending=counts.get("pending", 0),
+                    new=result.new_count,
+                    known=result.counts.get("known", 0),
+                    pending=result.counts.get("pending", 0),
                 )
             )
         self.env["account.journal"].union(*by_journal)._powens_notified(applied=True)
         self.write({"outcome": "busy" if busy else "processed", "summary": "; ".join(summary)[:1000]})
-
-    def _powens_import_into(self, journal, transactions):
-        """Import ``transactions`` into the claimed ``journal`` as one retrieval."""
-
-        def import_delivered():
-            counts = {}
-            if transactions:
-                counts = self.env["account.bank.statement.line"]._powens_import_page(journal, transactions)
-                journal.powens_last_sync_at = fields.Datetime.now()
-            journal._powens_apply_connection_state()
-            return counts
-
-        return journal._powens_record_retrieval("webhook", import_delivered)
 
     def _powens_on_connection_deleted(self, payload):
         """The connection no longer exists at Powens: its banks are disconnected."""

@@ -217,13 +217,6 @@ class PowensClient:
             idempotent=False,
         )
 
-    def resume_connection(self, connection_id):
-        """Resume a ``decoupled`` connection once the user validated in the bank's app.
-
-        Blocking on Powens' side, hence the sync timeout; not retried once sent.
-        """
-        return self._request('POST', _connection_path(connection_id), json={'resume': True}, timeout=self.sync_timeout)
-
     def update_connection(self, connection_id, **fields):
         """Update a connection (``active``, ``expire``, ``refresh_auth``...) and return it.
 
@@ -247,17 +240,6 @@ class PowensClient:
             path = f'{_connection_path(connection_id)}/accounts'
         body = self._request('GET', path, params={'expand': expand}, flags=_all_flag(include_disabled))
         return _list_from(body, 'accounts')
-
-    def get_account(self, account_id, *, include_disabled=True):
-        """Return one bank account."""
-        return self._request('GET', _account_path(account_id), flags=_all_flag(include_disabled))
-
-    def update_account(self, account_id, **fields):
-        """Update an account (``disabled``, ``name``, ``display``...) and return it.
-
-        Setting values is idempotent, so this POST is retried like a read.
-        """
-        return self._request('POST', _account_path(account_id), json=fields, flags=('all',), idempotent=True)
 
     # --- Transactions (§6) ---------------------------------------------------------------------
 
@@ -333,13 +315,6 @@ class PowensClient:
                 url = self._url(path, dict(params, offset=offset), flags)
             # Let this page go before the next one arrives: one page in memory, not two.
             del body, transactions
-
-    def iter_transactions(self, account_id=None, **filters):
-        """Yield transactions one by one across all pages; same filters as
-        :meth:`iter_transaction_pages`, same flat memory."""
-        for page in self.iter_transaction_pages(account_id, **filters):
-            yield from page
-            del page  # released before the next page is fetched
 
     # --- The request helper --------------------------------------------------------------------
 

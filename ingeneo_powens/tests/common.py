@@ -13,7 +13,21 @@ from powens_sandbox.driver import TEST_BANK_NAME, WebviewDriver, query_of
 from powens_sandbox.launcher import start_sandbox
 from powens_sandbox.webview import DISCOVERED_ACCOUNTS
 
-__all__ = ["TEST_BANK_NAME", "PowensSandboxMixin", "WebviewDriver", "autopilot_iban", "query_of", "start_sandbox"]
+__all__ = [
+    "TEST_BANK_NAME",
+    "PowensSandboxMixin",
+    "WebviewDriver",
+    "autopilot_iban",
+    "query_of",
+    "start_sandbox",
+    "transactions_of",
+]
+
+
+def transactions_of(client, account_id=None, **filters):
+    """Every transaction Powens lists for the account, across its pages."""
+    for page in client.iter_transaction_pages(account_id, **filters):
+        yield from page
 
 
 def autopilot_iban():

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
 from ..const import WEBHOOK_ROUTE
+from .common import transactions_of
 from .test_powens_webhook import WebhookCaseMixin
 
 _delivery_ids = itertools.count(13_300_001)
@@ -205,7 +206,7 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
     def loose_account_data(self):
         """Company 2's loose account as Powens notifies it, with its new movements."""
         transactions = [
-            item for item in self.client_2.iter_transactions(self.loose_account_2.powens_id) if not item["coming"]
+            item for item in transactions_of(self.client_2, self.loose_account_2.powens_id) if not item["coming"]
         ]
         self.assertTrue(transactions)
         account = next(

@@ -111,7 +111,7 @@ class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
 
     def test_a_repeated_failure_is_posted_once(self):
         for _attempt in range(3):
-            self.refusing_bank._powens_sync("cron", commit_page=lambda count: None)
+            self.env["powens.retrieval"]._retrieve(self.refusing_bank, "cron")
         posted = self.refusing_bank.message_ids.filtered(
             lambda message: "The retrieval of the movements failed" in (message.body or "")
         )

@@ -78,7 +78,7 @@ class ConsentCaseMixin(PowensSandboxMixin):
         return naive_utc(parse_datetime(end))
 
     def scheduled_retrieval(self):
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
     def open_callback(self, url):
         """The browser back from the webview, signed in as the holder of the right."""

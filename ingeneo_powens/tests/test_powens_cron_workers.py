@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
-from .common import TEST_BANK_NAME, start_sandbox
+from .common import TEST_BANK_NAME, start_sandbox, transactions_of
 
 MOVEMENTS = 120
 
@@ -82,7 +82,7 @@ class TestTwoCronWorkers(TransactionCase):
         cls.sandbox.control("POST", f"/_sandbox/accounts/{account.powens_id}/transactions", {"count": MOVEMENTS})
         expected = sorted(
             str(item["id"])
-            for item in client.iter_transactions(account.powens_id, include_deleted=False)
+            for item in transactions_of(client, account.powens_id, include_deleted=False)
             if not item["coming"]
         )
         return journal.id, expected

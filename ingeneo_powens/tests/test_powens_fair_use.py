@@ -46,13 +46,13 @@ class TestPowensFairUse(ConnectedBankCase):
             self.sandbox.control("DELETE", "/_sandbox/calls")
             with freeze_time(start + timedelta(hours=hour)):
                 for journal in self.env["account.journal"]._powens_cron_candidates() & self.bank:
-                    journal._powens_sync("cron", commit_page=lambda count: None)
+                    self.env["powens.retrieval"]._retrieve(journal, "cron")
             requests_per_run.append(len(self.calls()))
         return requests_per_run
 
     def test_scheduled_retrieval_reads_and_never_forces_even_when_powens_data_is_old(self):
         with freeze_time(fields.Datetime.now() + timedelta(hours=7)):
-            self.bank._powens_sync("cron", commit_page=lambda count: None)
+            self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         methods = [(call["method"], call["path"].rsplit("/", 1)[-1]) for call in self.calls()]
         self.assertNotIn("PUT", [method for method, _path in methods], "never a forced sync")
         self.assertEqual(self.last_log().error, False)
@@ -81,7 +81,7 @@ class TestPowensFairUse(ConnectedBankCase):
             "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 4}
         )["ids"]
         self.set_state("SCARequired", "Authentification forte requise")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.bank.powens_state, "action_required")
         self.bank.with_user(self.setup_user).action_powens_sync()
         self.assertNotIn("PUT", [call["method"] for call in self.calls()], "not even when the user asks")
@@ -94,14 +94,14 @@ class TestPowensFairUse(ConnectedBankCase):
 
     def test_blocked_bank_is_read_four_times_a_day(self):
         self.set_state("wrongpass")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         runs = self.one_day_of_hourly_runs()
         self.assertEqual(sum(1 for requests in runs if requests), 4, runs)
         self.assertLessEqual(sum(runs), 8)
 
     def test_without_webhooks_a_day_costs_at_most_24_requests(self):
         self.company.sudo().powens_webhook_secret_encrypted = False
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         runs = self.one_day_of_hourly_runs()
         self.assertLessEqual(sum(runs), 24, runs)
         self.assertTrue(all(requests <= 2 for requests in runs), runs)
@@ -123,7 +123,7 @@ class TestPowensFairUse(ConnectedBankCase):
         return self.env["powens.webhook.event"]._powens_receive(self.company, "CONNECTION_SYNCED", payload)
 
     def test_healthy_webhooks_leave_a_daily_safety_read_only(self):
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.notify(), "processed")
         self.assertTrue(self.bank.powens_notified_at)
         runs = self.one_day_of_hourly_runs()
@@ -132,7 +132,7 @@ class TestPowensFairUse(ConnectedBankCase):
         self.assertTrue(runs[-1], "the safety read comes a day after the last one")
 
     def test_a_deferred_notification_is_read_by_the_next_run_whatever_the_schedule(self):
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.notify()
         self.assertNotIn(self.bank, self.env["account.journal"]._powens_cron_candidates())
         self.bank._powens_notified(applied=False)
@@ -140,7 +140,7 @@ class TestPowensFairUse(ConnectedBankCase):
 
     def test_temporary_problem_is_its_own_status_and_says_nothing_is_to_be_done(self):
         self.set_state("rateLimiting")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.bank.powens_state, "temporary")
         self.assertIn("Powens tries again by itself", self.bank.powens_message)
 
@@ -148,7 +148,7 @@ class TestPowensFairUse(ConnectedBankCase):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.setup_user.lang = "fr_FR"
         self.set_state("passwordExpired")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         english = self.bank.with_context(lang="en_US")._powens_state_advice("passwordExpired")
         self.assertEqual(
             self.bank.powens_message, self.bank.with_context(lang="fr_FR")._powens_state_advice("passwordExpired")
@@ -172,7 +172,7 @@ class TestPowensFairUse(ConnectedBankCase):
 
     def test_revoked_token_is_renewed_before_anything_is_reported(self):
         token = self.revoke_the_token()
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.last_log().error, False)
         renewed = self.company._powens_unseal(self.connection.user_id.sudo().token_encrypted)
         self.assertNotEqual(renewed, token, "the renewed token is kept")
@@ -183,5 +183,5 @@ class TestPowensFairUse(ConnectedBankCase):
     def test_a_token_powens_will_not_renew_is_reported_with_what_to_do(self):
         self.revoke_the_token()
         self.sandbox.control("POST", "/_sandbox/faults", {"kind": "500", "path": "/auth/renew"})
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertIn("check the POWENS settings", self.last_log().error)

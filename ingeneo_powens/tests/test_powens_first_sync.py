@@ -1,8 +1,11 @@
 import math
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models.powens_retrieval import PowensRetrieval
+from .common import transactions_of
 from .test_powens_sync import ConnectedBankCase
 
 HISTORY = 1_000
@@ -16,7 +19,7 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
     `make bench`'s (scripts/benchmark.py): Odoo books 40 to 70 statement lines a second here,
     three minutes the suite need not spend."""
 
-    def analyze_page(self, _count):
+    def analyze_page(self):
         """In production each page is committed and autovacuum keeps the statistics; here
         nothing commits, and tables analyzed while empty (after another test's committed data
         was removed) make PostgreSQL plan every accounting query as if they still were:
@@ -25,18 +28,19 @@ class TestFirstSyncOfALargeHistory(ConnectedBankCase):
 
     def test_a_thousand_movements_arrive_once_exact_to_the_cent(self):
         client = self.bank._powens_client()
-        listed = sum(1 for _ in client.iter_transactions(self.account.powens_id))
+        listed = sum(1 for _ in transactions_of(client, self.account.powens_id))
         self.sandbox.control(
             "POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": HISTORY - listed}
         )
         booked = {
             str(item["id"]): Decimal(str(item["value"]))
-            for item in client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         }
         self.sandbox.control("DELETE", "/_sandbox/calls")
 
-        self.bank._powens_sync("cron", commit_page=self.analyze_page)
+        with patch.object(PowensRetrieval, "_commit_point", self.analyze_page):
+            self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
         lines = self.env["account.bank.statement.line"].search_fetch(
             [("journal_id", "=", self.bank.id)], ["powens_transaction_id", "amount"]

@@ -10,9 +10,9 @@ from odoo import fields
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from .. import const
-from ..models.powens_account import CURSOR_MARGIN
+from ..models.powens_retrieval import CURSOR_MARGIN
 from ..powens.values import parse_date
-from .common import TEST_BANK_NAME, PowensSandboxMixin
+from .common import TEST_BANK_NAME, PowensSandboxMixin, transactions_of
 
 
 class HistoryCaseMixin(PowensSandboxMixin):
@@ -30,7 +30,7 @@ class HistoryCaseMixin(PowensSandboxMixin):
         """The account's booked, not deleted movements as Powens lists them, with no filter."""
         return [
             item
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         ]
 
@@ -72,7 +72,7 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
         self.sandbox.control("DELETE", "/_sandbox/calls")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         expected = self.expected_from(history_start)
         self.assertIn(str(crossing["id"]), expected)
         self.assertEqual(
@@ -101,7 +101,7 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         self.company.powens_history_start = fields.Date.today() - timedelta(days=60)
         self.bank.powens_history_start = own_start
         self.bank._powens_link_account(self.account)
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.imported(), self.expected_from(own_start))
         self.assertTrue(all(line.date >= own_start for line in self.lines()))
 
@@ -111,7 +111,7 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         history_start = fields.Date.today() - timedelta(days=10)
         self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.retrieve_later()  # re-reads what changed within the cursor's margin: settled after
         self.assertEqual(self.imported(), self.expected_from(history_start), "re-read, still bounded")
         before = self.imported()
@@ -130,7 +130,7 @@ class TestHistoryBoundOfPulls(HistoryCaseMixin, TransactionCase):
         seconds = CURSOR_MARGIN.total_seconds() + 3600
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": seconds})
         self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -seconds})
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
 
 @tagged("post_install", "-at_install")
@@ -150,7 +150,7 @@ class TestLockedPeriods(HistoryCaseMixin, TransactionCase):
         self.company[lock_field] = lock_date
         self.company.powens_history_start = history_start
         self.bank._powens_link_account(self.account)
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
         expected = self.expected_from(history_start)
         lines = self.lines()
@@ -255,5 +255,5 @@ class TestHistoryBoundOfNotifications(HistoryCaseMixin, HttpCase):
         self.assertEqual({item["status"] for item in deliveries}, {200}, "acknowledged, no bank fed yet")
         self.callback(created, history_start)
         self.assertFalse(self.lines())
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertEqual(self.imported(), self.expected_from(history_start))

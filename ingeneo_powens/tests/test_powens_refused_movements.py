@@ -5,14 +5,14 @@ statement line needs can refuse a movement, and a card PAN never becomes an acco
 
 from odoo.tests import TransactionCase, tagged
 
-from ..models.powens_account import CURSOR_MARGIN
+from ..models.powens_retrieval import CURSOR_MARGIN
 from .test_powens_sync import ConnectedBankCase
 
 
 @tagged("post_install", "-at_install")
 class TestRefusedMovements(ConnectedBankCase, TransactionCase):
     def sync(self):
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         return self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)], limit=1)
 
     def add_movements(self, count):
@@ -141,13 +141,13 @@ class TestCursorWhateverPowensZone(ConnectedBankCase, TransactionCase):
     def check_change_after_a_pull_arrives(self, zone):
         self.sandbox.control("POST", "/_sandbox/settings", {"naive_timezone": zone})
         self.addCleanup(self.sandbox.control, "POST", "/_sandbox/settings", {"naive_timezone": "Europe/Paris"})
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 1800})
         self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -1800})
         late = self.sandbox.control("POST", f"/_sandbox/accounts/{self.account.powens_id}/transactions", {"count": 1})[
             "ids"
         ][0]
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertTrue(
             self.env["account.bank.statement.line"].search_count(
                 [("journal_id", "=", self.bank.id), ("powens_transaction_id", "=", str(late))]

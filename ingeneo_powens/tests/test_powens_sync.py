@@ -7,10 +7,11 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, tagged
 
 from ..models.account_bank_statement_line import AccountBankStatementLine
-from ..models.powens_account import CURSOR_MARGIN
+from ..models.account_journal_powens_advice import AccountJournal
+from ..models.powens_retrieval import CURSOR_MARGIN, PowensRetrieval
 from ..powens import PowensRateLimited
 from ..powens.values import naive_utc, parse_datetime
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, transactions_of
 
 
 class ConnectedBankCase(PowensSandboxMixin, TransactionCase):
@@ -48,7 +49,7 @@ class TestPowensSync(ConnectedBankCase):
         """The account's booked, not deleted movements as Powens lists them."""
         return {
             str(item["id"]): Decimal(str(item["value"]))
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         }
 
@@ -97,7 +98,7 @@ class TestPowensSync(ConnectedBankCase):
             return original(lines, journal, payloads)
 
         with patch.object(AccountBankStatementLine, "_powens_import_page", count_page):
-            self.bank._powens_sync("cron", commit_page=lambda count: None)
+            self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         return sum(served)
 
     def test_cursor_follows_powens_clock_so_a_settled_history_is_read_once(self):
@@ -203,14 +204,15 @@ class TestPowensSync(ConnectedBankCase):
         self.add_movements(30)
         rate_limited = {"kind": "429", "retry_after": 120, "path": "/transactions"}
 
-        def fault_after_first_page(_count):
+        def fault_after_first_page(_retrieval):
             self.sandbox.control("POST", "/_sandbox/faults", rate_limited)
 
         # Not assertRaises: Odoo's rolls its savepoint back, and what the failed pull kept
         # is the point of this test.
         stopped = False
         try:
-            self.account._pull_into(self.bank, fault_after_first_page, page_size=10)
+            with patch.object(PowensRetrieval, "_commit_point", fault_after_first_page):
+                self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=10)
         except PowensRateLimited:
             stopped = True
         self.assertTrue(stopped, "the injected rate limit stops the pull")
@@ -231,13 +233,14 @@ class TestPowensSync(ConnectedBankCase):
                 self.lines().unlink()
                 injected = []
 
-                def fault_after_first_page(_count, kind=kind, injected=injected):
+                def fault_after_first_page(_retrieval, kind=kind, injected=injected):
                     if not injected:
                         injected.append(
                             self.sandbox.control("POST", "/_sandbox/faults", {"kind": kind, "path": "/transactions"})
                         )
 
-                self.account._pull_into(self.bank, fault_after_first_page, page_size=10)
+                with patch.object(PowensRetrieval, "_commit_point", fault_after_first_page):
+                    self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=10)
                 self.assertTrue(injected)
                 self.assertFalse(self.sandbox.control("GET", "/_sandbox/faults"), "the fault was met")
                 self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
@@ -259,13 +262,36 @@ class TestPowensSync(ConnectedBankCase):
         data is old (it used to send PUT ?psu_requested=false)."""
         self.sandbox.control("DELETE", "/_sandbox/calls")
         self.bank.powens_connection_id.last_update = False
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         syncs = [call for call in self.sandbox.control("GET", "/_sandbox/calls") if call["method"] == "PUT"]
         self.assertEqual(syncs, [])
 
     def test_a_bank_being_retrieved_is_not_claimed_twice(self):
-        self.assertEqual(self.bank._powens_claim(), self.bank)
-        self.assertFalse(self.bank._powens_claim(), "another worker skips a claimed bank")
+        retrieval = self.env["powens.retrieval"]
+        self.assertEqual(retrieval._claim(self.bank), self.bank)
+        self.assertFalse(retrieval._claim(self.bank), "another worker skips a claimed bank")
+        result = retrieval._retrieve(self.bank, "cron")
+        self.assertTrue(result.busy, "the retrieval says it left the bank to the running one")
+        self.assertFalse(self.lines())
+        self.assertFalse(self.env["powens.sync.log"].search([("journal_id", "=", self.bank.id)]))
+        self.assertTrue(self.bank.powens_sync_started_at, "the running retrieval's claim is untouched")
+
+    def test_a_retrieval_derives_the_bank_status_once(self):
+        """The connection's state is read once and applied once, after the movements: the
+        status says "connected" only once a movement is there."""
+        applied = []
+        apply_state = AccountJournal._powens_apply_connection_state
+
+        def count_and_apply(journals):
+            applied.append(journals.ids)
+            return apply_state(journals)
+
+        with patch.object(AccountJournal, "_powens_apply_connection_state", count_and_apply):
+            result = self.env["powens.retrieval"]._retrieve(self.bank, "cron")
+        self.assertEqual(applied, [self.bank.ids])
+        self.assertFalse(result.busy or result.error)
+        self.assertEqual(result.new_count, len(self.lines()))
+        self.assertEqual(self.bank.powens_state, "connected")
 
     def test_retrieval_refused_without_the_right(self):
         with self.assertRaises(AccessError):
@@ -283,7 +309,7 @@ class TestPowensConnectionStates(ConnectedBankCase):
             f"/_sandbox/connections/{self.connection.powens_id}/state",
             {"state": state, "error_message": message},
         )
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
 
     def reminders(self, xmlid):
         activity_type = self.env.ref(xmlid)
@@ -322,13 +348,13 @@ class TestPowensConnectionStates(ConnectedBankCase):
     def test_consent_lapsing_within_a_week_is_announced(self):
         self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 175 * 86400})
         with freeze_time(fields.Datetime.now() + timedelta(days=175)):
-            self.bank._powens_sync("cron", commit_page=lambda count: None)
+            self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         reminder = self.reminders("ingeneo_powens.mail_activity_type_powens_consent_renewal")
         self.assertEqual(reminder.user_id, self.setup_user)
         self.assertEqual(reminder.date_deadline, self.connection.consent_expires_at.date())
 
     def test_balance_at_the_bank_is_compared_with_the_journal(self):
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         balance, _count = self.bank._get_journal_bank_account_balance()
         self.assertTrue(self.bank.powens_balance)
         self.assertAlmostEqual(self.bank.powens_balance_difference, self.bank.powens_balance - balance)
@@ -359,8 +385,8 @@ class TestPowensScheduledRetrieval(ConnectedBankCase):
             [("type", "=", "bank"), ("company_id", "=", self.company.id), ("id", "!=", self.bank.id)], limit=1
         )
         self.assertTrue(journal, "the chart of accounts gives a bank journal committed in the database")
-        self.assertEqual(journal._powens_claim(), journal)
+        self.assertEqual(self.env["powens.retrieval"]._claim(journal), journal)
         with sql_db.db_connect(self.env.cr.dbname).cursor() as other_worker:
             other_worker.execute("SET lock_timeout = '2s'")
             other = journal.with_env(journal.env(cr=other_worker))
-            self.assertFalse(other._powens_claim())
+            self.assertFalse(other.env["powens.retrieval"]._claim(other))

@@ -2,8 +2,8 @@
 killed, its database connection lost, Powens failing — then resumed, ends with exactly the lines
 of an uninterrupted retrieval: none lost, none doubled, every amount to the cent.
 
-Each page is committed on its own in production (``commit_page`` is the cron's
-``_commit_progress``); here a savepoint stands for each commit, and an interruption rolls back
+Each page is committed on its own in production (the scheduled retrieval's ``_commit_point``
+is the cron's ``_commit_progress``); here a savepoint stands for each commit, and an interruption rolls back
 to the last one, which is what PostgreSQL does to the transaction of a dead worker.
 """
 
@@ -15,7 +15,9 @@ from psycopg2 import OperationalError
 from odoo.tests import tagged
 
 from ..models.account_bank_statement_line import AccountBankStatementLine
+from ..models.powens_retrieval import PowensRetrieval
 from ..powens import PowensError
+from .common import transactions_of
 from .test_powens_sync import ConnectedBankCase
 
 PAGE_SIZE = 5
@@ -39,10 +41,13 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         client = cls.bank._powens_client()
         cls.expected = sorted(
             (str(item["id"]), Decimal(str(item["value"])))
-            for item in client.iter_transactions(cls.account.powens_id, include_deleted=False)
+            for item in transactions_of(client, cls.account.powens_id, include_deleted=False)
             if not item["coming"]
         )
         cls.pages = -(-len(cls.expected) // PAGE_SIZE)
+
+    def pull(self):
+        self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=PAGE_SIZE)
 
     def imported(self):
         self.env.invalidate_all()
@@ -57,7 +62,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         pages_done = [0]
         import_page = AccountBankStatementLine._powens_import_page
 
-        def commit_page(_count):
+        def commit_point(_retrieval):
             savepoint[0].close(rollback=False)
             savepoint[0] = self.env.cr.savepoint()
             pages_done[0] += 1
@@ -70,9 +75,12 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
             rest = import_page(lines, journal, payloads[half:])
             return {key: counts[key] + rest[key] for key in counts}
 
-        with patch.object(AccountBankStatementLine, "_powens_import_page", import_half_then_interrupt):
+        with (
+            patch.object(AccountBankStatementLine, "_powens_import_page", import_half_then_interrupt),
+            patch.object(PowensRetrieval, "_commit_point", commit_point),
+        ):
             try:
-                self.account._pull_into(self.bank, commit_page, page_size=PAGE_SIZE)
+                self.pull()
             except (Killed, OperationalError, PowensError):
                 savepoint[0].close(rollback=True)
                 self.env.invalidate_all()
@@ -80,12 +88,12 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
                 savepoint[0].close(rollback=False)
                 self.fail("the retrieval was not interrupted")
         self.sandbox.control("DELETE", "/_sandbox/faults")
-        self.account._pull_into(self.bank, lambda count: None, page_size=PAGE_SIZE)
+        self.pull()
         return self.imported()
 
     def test_every_interruption_is_resumed_without_loss_nor_duplicate(self):
         self.assertGreaterEqual(self.pages, 5)
-        self.account._pull_into(self.bank, lambda count: None, page_size=PAGE_SIZE)
+        self.pull()
         self.assertEqual(self.imported(), self.expected, "the uninterrupted reference")
         faults, lost, doubled = 0, 0, 0
         for cause in ("killed", "connection dropped", "Powens failing"):

@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 from .. import const
 from ..models.account_bank_statement_line import AccountBankStatementLine
 from ..powens.signature import sign_webhook
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, transactions_of
 
 WEBHOOK = const.WEBHOOK_ROUTE
 _delivery_ids = itertools.count(7_000_001)
@@ -51,7 +51,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
     def booked_at_powens(self):
         return {
             str(item["id"]): Decimal(str(item["value"]))
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         }
 
@@ -59,7 +59,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
         """Booked movements of the account, as Powens serves them."""
         booked = [
             item
-            for item in self.client.iter_transactions(self.account.powens_id, include_deleted=False)
+            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
             if not item["coming"]
         ]
         self.assertGreaterEqual(len(booked), count, "the sandbox gives today's movements")
@@ -283,7 +283,7 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         self.assertEqual(self.events().event_type, "ACCOUNT_SYNCED")
 
     def test_bank_being_retrieved_is_left_to_the_retrieval(self):
-        self.assertEqual(self.bank._powens_claim(), self.bank)  # a pull is running
+        self.assertEqual(self.env["powens.retrieval"]._claim(self.bank), self.bank)  # a pull is running
         response = self.post(self.connection_synced(self.some_transactions(2)))
         self.assertAnswer(response, 200)
         self.assertEqual(response.json()["status"], "busy")
@@ -343,13 +343,13 @@ class TestPowensWebhook(WebhookCaseMixin, HttpCase):
         transactions = self.some_transactions(2)
         with (
             patch.object(AccountBankStatementLine, "_powens_import_page", side_effect=RuntimeError("boom")),
-            mute_logger("odoo.addons.ingeneo_powens.models.account_journal"),
+            mute_logger("odoo.addons.ingeneo_powens.models.powens_retrieval"),
         ):
             self.assertAnswer(self.post(self.connection_synced(transactions)), 200)
         self.assertFalse(self.lines(), "nothing half kept")
         self.assertIn("RuntimeError", self.webhook_logs().error)
         self.assertFalse(self.bank.powens_sync_started_at, "the claim is released")
-        self.bank._powens_sync("cron", commit_page=lambda count: None)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
         self.assertLessEqual(
             {str(item["id"]) for item in transactions}, set(self.lines().mapped("powens_transaction_id"))
         )

@@ -33,8 +33,7 @@ class TestTours(PowensSandboxMixin, HttpCase):
         )
 
     def retrieve(self, journal, trigger="cron"):
-        journal._powens_claim()
-        journal._powens_sync(trigger, commit_page=lambda count: None)
+        journal.env["powens.retrieval"]._retrieve(journal, trigger)
 
     def test_option_1_from_the_referential_to_the_imported_movements(self):
         """The accountant holding the right adds the bank to the referential, connects it
