@@ -282,27 +282,23 @@ class PowensRetrieval(models.AbstractModel):
 
     def _post_counts(self, journal, counts):
         """Tell the accountant, on the bank, what a retrieval did that needs their eyes."""
-        if counts.get("deleted"):
-            journal.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
-                    "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
-                    count=counts["deleted"],
-                )
-            )
-        if counts.get("locked_period"):
-            journal.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) are dated in a locked period: they were booked at the first "
-                    "open date. Their bank date stays on the line (Bank date column of the movements).",
-                    count=counts["locked_period"],
-                )
-            )
-        if counts.get("newly_rejected"):
-            journal.message_post(
-                body=self.env._(
-                    "%(count)s movement(s) could not be imported: they are listed with the reason in the "
-                    "bank's POWENS tab, and read again at each retrieval.",
-                    count=counts["newly_rejected"],
-                )
-            )
+        notes = {
+            "deleted": self.env._(
+                "%(count)s movement(s) imported earlier are no longer listed by the bank: they are "
+                "flagged 'Deleted at the bank' in the bank's movements, for you to check.",
+                count=counts.get("deleted"),
+            ),
+            "locked_period": self.env._(
+                "%(count)s movement(s) are dated in a locked period: they were booked at the first "
+                "open date. Their bank date stays on the line (Bank date column of the movements).",
+                count=counts.get("locked_period"),
+            ),
+            "newly_rejected": self.env._(
+                "%(count)s movement(s) could not be imported: they are listed with the reason in the "
+                "bank's POWENS tab, and read again at each retrieval.",
+                count=counts.get("newly_rejected"),
+            ),
+        }
+        for count_name, body in notes.items():
+            if counts.get(count_name):
+                journal.message_post(body=body)
