@@ -75,7 +75,7 @@ def margin_reread_rows(runs):
     what changed within the cursor's margin before the first began; no target."""
     return [
         Row(
-            f"The hourly sync after the first, re-reading its margin once, bank of {lines:,} lines",
+            f"The sync after the first, once the cursor's margin passed, re-reading it, bank of {lines:,} lines",
             f"{seconds:.3f} s, {queries} queries",
             "—",
             None,
