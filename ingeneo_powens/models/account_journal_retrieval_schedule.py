@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .account_journal import BLOCKING_STATE_GROUPS
+
 # Powens syncs every connection with its bank once a day by itself and tells us so by webhook
 # (CONNECTION_SYNCED); its data changes only then, or when a user forces a sync. Reading it
 # more often costs requests and brings nothing: Powens' fair-use policy asks integrators to
@@ -62,7 +64,7 @@ class AccountJournal(models.Model):
             return True
         if self._powens_webhooks_healthy(now):
             interval = SAFETY_READ_INTERVAL
-        elif self.powens_connection_id.state_group in ("user_action", "error"):
+        elif self.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
             interval = BLOCKED_READ_INTERVAL
         else:
             interval = SCHEDULED_READ_INTERVAL
