@@ -33,6 +33,12 @@ def parse_arguments(argv=None) -> SandboxConfig:
         action="store_true",
         help="the reconnect webview renews the consent of a healthy connection (undocumented)",
     )
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=defaults.history_months,
+        help="months of history of a connection made in the webview",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
         "--autopilot",

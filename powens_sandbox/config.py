@@ -17,6 +17,8 @@ class SandboxConfig:
     # from ("purge" or "consent"), and whether a reconnect on a healthy connection renews the consent.
     connection_expire: str = "purge"
     reconnect_renews_consent: bool = False
+    # Months of history a connection made in the webview brings (the control API names its own).
+    history_months: int = 6
     verbose: bool = False
     autopilot: bool = False
     # Switches where Powens' documentation is silent or contradicted (README, "Behaviours the

@@ -9,7 +9,7 @@ from .api import request_body, truthy
 from .autopilot import DEFAULT_BANK, DEFAULT_PASSWORD, Autopilot
 from .clock import format_datetime, parse_datetime
 from .config import NAIVE_TIMEZONES
-from .engine import DEFAULT_HISTORY_MONTHS, DEFAULT_SOURCES
+from .engine import DEFAULT_SOURCES
 from .errors import ApiError, invalid_value, missing_parameter, not_found
 
 CONTROL_STATES = {"ok": None, "otp": "SCARequired"}
@@ -50,7 +50,7 @@ def create_connection(sandbox, request, id_user):
         specs,
         set(range(len(specs))),
         state=CONTROL_STATES.get(outcome, outcome),
-        months=int(body.get("months", DEFAULT_HISTORY_MONTHS)),
+        months=int(body.get("months", sandbox.config.history_months)),
         sources=tuple(sources),
     )
     return serializers.connection(sandbox.store, conn, {"accounts", "all_accounts", "sources"})

@@ -15,7 +15,6 @@ from .connectors import Connector
 CONSENT_LIFETIME = dt.timedelta(days=180)
 AMOUNT_FIELDS = ("value", "gross_value", "original_value", "original_gross_value", "commission")
 SYNC_PERIOD = dt.timedelta(hours=24)
-DEFAULT_HISTORY_MONTHS = 6
 OPENAPI_SOURCE = "openapi"
 DEFAULT_SOURCES = (OPENAPI_SOURCE,)
 USER_ACTION_STATES = {
@@ -59,7 +58,7 @@ class BankEngine:
         specs: list,
         enabled_indexes: set[int],
         state: str | None = None,
-        months: int = DEFAULT_HISTORY_MONTHS,
+        months: int | None = None,
         sources: tuple[str, ...] = DEFAULT_SOURCES,
     ) -> dict:
         """Creates the connection, its sources and the discovered accounts (enabled only when the user consented)."""
@@ -97,7 +96,7 @@ class BankEngine:
                 for index, name in enumerate(sources)
             ],
             "_login": login,
-            "_months": months,
+            "_months": self.config.history_months if months is None else months,
             "_first_sync_due": format_datetime(due),
             "_sync_count": 0,
         }

@@ -59,6 +59,9 @@ class PowensSecurityCase(PowensSandboxMixin):
     """Helpers shared by the security tests: banks connected straight through the sandbox's
     control API (no webview needed), wizards opened by a given user, the webview round trip."""
 
+    # A month of history is enough to carry every secret through a retrieval.
+    sandbox_args = ("--history-months", "1")
+
     def open_wizard(self, model, user, **values):
         """A wizard created by ``user`` (its owner) whatever their rights, so that what is
         tested is the action, not the creation."""

@@ -12,7 +12,8 @@ class TestTours(PowensSandboxMixin, HttpCase):
     where a tour cannot run steps: the sandbox's autopilot fills its real forms (bank,
     credentials, one-time code, accounts), and the tour resumes back in Odoo."""
 
-    sandbox_args = ("--autopilot",)
+    # A month of history: the tours show movements arriving, not how many.
+    sandbox_args = ("--autopilot", "--history-months", "1")
 
     @classmethod
     def setUpClass(cls):
