@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from powens.mapping import MAX_TEXT_LENGTH, MappedTransaction, TransactionRejected, map_transaction
+from powens.mapping import MAX_TEXT_LENGTH, PROBLEMS, MappedTransaction, TransactionRejected, map_transaction
 from powens.values import UTC
 
 # The documented example transaction of shared/powens-api.md §6.4, as JSON text.
@@ -140,7 +140,8 @@ def test_booking_date_falls_back_to_rdate_then_vdate_only_when_date_is_absent(ch
     ],
 )
 def test_unusable_dates_are_rejected(changes, reason):
-    assert rejection(example(**changes)).reason == reason
+    rejected = rejection(example(**changes))
+    assert (rejected.problem, rejected.reason) == ('date', reason)
 
 
 def test_value_date_is_optional():
@@ -237,7 +238,8 @@ def test_yen_with_decimals_is_refused():
     ],
 )
 def test_unusable_amounts_are_rejected(value, reason):
-    assert rejection(example(value=value)).reason == reason
+    rejected = rejection(example(value=value))
+    assert (rejected.problem, rejected.reason) == ('amount', reason)
 
 
 def test_largest_accepted_amount():
@@ -553,3 +555,19 @@ def test_caller_mistakes_are_plain_value_errors_not_rejections(kwargs):
     with pytest.raises(ValueError) as caught:
         map_transaction(example(), **kwargs)
     assert not isinstance(caught.value, TransactionRejected)
+
+
+@pytest.mark.parametrize(
+    'payload, problem',
+    [
+        ('not an object', 'structure'),
+        (example(id=None), 'identifier'),
+        (example(id=-3), 'identifier'),
+        (example(original_currency='euro', original_value=-10), 'currency'),
+        (example(wording=12), 'text'),
+        (example(coming='no'), 'status'),
+    ],
+)
+def test_every_refusal_names_its_kind_for_the_accountant(payload, problem):
+    assert problem in PROBLEMS
+    assert rejection(payload).problem == problem

@@ -20,7 +20,22 @@ class PowensRefusedTransaction(models.Model):
     company_id = fields.Many2one(related="journal_id.company_id", store=True)
     powens_transaction_id = fields.Char(string="Powens transaction ID", readonly=True)
     date = fields.Date(string="Bank date", readonly=True, help="The movement's date at the bank, when readable.")
-    reason = fields.Char(required=True, readonly=True)
+    # What is wrong, in the accountant's language; Powens' field and problem, in its own terms,
+    # behind it (the detail never quotes the content).
+    problem = fields.Selection(
+        [
+            ("structure", "Unreadable movement"),
+            ("identifier", "Missing or invalid identifier"),
+            ("date", "Invalid date"),
+            ("amount", "Invalid amount"),
+            ("currency", "Invalid currency"),
+            ("text", "Unreadable label"),
+            ("status", "Pending or booked: unreadable"),
+        ],
+        string="Reason",
+        readonly=True,
+    )
+    reason = fields.Char(string="Detail", required=True, readonly=True)
     refused_at = fields.Datetime(string="Last refused on", required=True, readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True, default=1)
     payload = fields.Json(string="Powens data", readonly=True)
@@ -41,6 +56,7 @@ class PowensRefusedTransaction(models.Model):
     def _record(self, journal, rejection, payload, existing):
         """Keep (or refresh) the refusal of ``payload``; the reason never quotes its content."""
         values = {
+            "problem": rejection.problem,
             "reason": rejection.reason,
             "refused_at": fields.Datetime.now(),
             "date": self._bank_date(payload),

@@ -40,15 +40,22 @@ _NUL = '\x00'
 _LONE_SURROGATE = re.compile('[\ud800-\udfff]')
 
 
+# The kinds of refusal: what is wrong with the transaction, whatever the field.
+PROBLEMS = ('structure', 'identifier', 'date', 'amount', 'currency', 'text', 'status')
+
+
 class TransactionRejected(ValueError):
     """A Powens transaction cannot become a statement line.
 
     ``reason`` names the field and the problem, never the field's content (which may be
-    huge or personal); ``powens_id`` is the transaction id when it could be read.
+    huge or personal), in English for the log and for whoever reads Powens' data; ``problem``
+    is its kind, one of ``PROBLEMS``, which the accountant reads in their language;
+    ``powens_id`` is the transaction id when it could be read.
     """
 
-    def __init__(self, reason, *, powens_id=None):
+    def __init__(self, reason, *, problem='structure', powens_id=None):
         self.reason = reason
+        self.problem = problem
         self.powens_id = powens_id
         prefix = f'Powens transaction {powens_id}' if powens_id else 'Powens transaction'
         super().__init__(f'{prefix} rejected: {reason}')
@@ -96,7 +103,7 @@ def map_transaction(payload, *, account_currency, precision=2):
     try:
         return _map(payload, powens_id, account_currency, precision)
     except TransactionRejected as rejection:
-        raise TransactionRejected(rejection.reason, powens_id=powens_id) from None
+        raise TransactionRejected(rejection.reason, problem=rejection.problem, powens_id=powens_id) from None
 
 
 def _map(payload, powens_id, account_currency, precision):
@@ -152,11 +159,11 @@ def _is_integer(value):
 def _powens_id(payload):
     value = payload.get('id')
     if value is None:
-        raise TransactionRejected('missing id')
+        raise TransactionRejected('missing id', problem='identifier')
     if not _is_integer(value):
-        raise TransactionRejected(f'id is not an integer ({type(value).__name__})')
+        raise TransactionRejected(f'id is not an integer ({type(value).__name__})', problem='identifier')
     if value < 0:
-        raise TransactionRejected('id is negative')
+        raise TransactionRejected('id is negative', problem='identifier')
     return str(value)
 
 
@@ -184,13 +191,13 @@ def _date_field(payload, field):
     if isinstance(value, str):
         value = value.strip()
     elif value is not None and not isinstance(value, datetime.date):
-        raise TransactionRejected(f'{field} is not a date ({type(value).__name__})')
+        raise TransactionRejected(f'{field} is not a date ({type(value).__name__})', problem='date')
     try:
         parsed = parse_date(value)
     except ValueError:
-        raise TransactionRejected(f'{field} is not a valid date') from None
+        raise TransactionRejected(f'{field} is not a valid date', problem='date') from None
     if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise TransactionRejected(f'{field} is outside the years {MIN_YEAR}-{MAX_YEAR}')
+        raise TransactionRejected(f'{field} is outside the years {MIN_YEAR}-{MAX_YEAR}', problem='date')
     return parsed
 
 
@@ -206,7 +213,7 @@ def _booking_date(payload):
         booking_date = _date_field(payload, field)
         if booking_date is not None:
             return booking_date
-    raise TransactionRejected('no booking date (date, rdate and vdate are all empty)')
+    raise TransactionRejected('no booking date (date, rdate and vdate are all empty)', problem='date')
 
 
 def _checked_amount(value, field):
@@ -218,9 +225,9 @@ def _checked_amount(value, field):
     try:
         amount = parse_amount(value)
     except ValueError:
-        raise TransactionRejected(f'{field} is not a finite amount') from None
+        raise TransactionRejected(f'{field} is not a finite amount', problem='amount') from None
     if abs(amount) >= MAX_ABS_AMOUNT:
-        raise TransactionRejected(f'{field} is too large to be a bank movement')
+        raise TransactionRejected(f'{field} is too large to be a bank movement', problem='amount')
     return amount
 
 
@@ -236,7 +243,8 @@ def _exact_amount(payload, precision):
     quantized = amount.quantize(quantum)
     if quantized != amount:
         raise TransactionRejected(
-            f'value has more decimals than the currency allows ({precision}); refusing to round money'
+            f'value has more decimals than the currency allows ({precision}); refusing to round money',
+            problem='amount',
         )
     return quantized
 
@@ -249,7 +257,7 @@ def _currency_code(currency):
         return None
     code = currency.strip().upper() if isinstance(currency, str) else None
     if not code or not _CURRENCY_CODE.fullmatch(code):
-        raise TransactionRejected('original_currency is not an ISO currency code')
+        raise TransactionRejected('original_currency is not an ISO currency code', problem='currency')
     return code
 
 
@@ -280,7 +288,7 @@ def _text(mapping, field, *, strip=True):
     if value is None:
         return ''
     if not isinstance(value, str):
-        raise TransactionRejected(f'{field} is not a text ({type(value).__name__})')
+        raise TransactionRejected(f'{field} is not a text ({type(value).__name__})', problem='text')
     text = storable(value)
     if strip:
         return text.strip()[:MAX_TEXT_LENGTH].rstrip()
@@ -310,7 +318,7 @@ def _pending(payload):
     if coming is None:
         return False
     if not isinstance(coming, bool):
-        raise TransactionRejected(f'coming is not a boolean ({type(coming).__name__})')
+        raise TransactionRejected(f'coming is not a boolean ({type(coming).__name__})', problem='status')
     return coming
 
 
@@ -320,4 +328,4 @@ def _last_update(payload):
     try:
         return parse_datetime(payload.get('last_update'))
     except ValueError:
-        raise TransactionRejected('last_update is not a valid datetime') from None
+        raise TransactionRejected('last_update is not a valid datetime', problem='date') from None

@@ -55,8 +55,17 @@ class TestRefusedMovements(ConnectedBankCase, TransactionCase):
         self.assertEqual(len(self.lines_of(sound_id)), 1)
         refused = self.bank.powens_refused_ids
         self.assertEqual(
-            (refused.powens_transaction_id, refused.reason), (str(refused_id), "value is not a finite amount")
+            (refused.powens_transaction_id, refused.problem, refused.reason),
+            (str(refused_id), "amount", "value is not a finite amount"),
         )
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["ingeneo_powens"], ["fr_FR"])
+        problem_in_french = dict(
+            refused.with_context(lang="fr_FR")
+            ._fields["problem"]
+            ._description_selection(refused.with_context(lang="fr_FR").env)
+        )["amount"]
+        self.assertEqual(problem_in_french, "Montant invalide", "the reason in the accountant's language")
         self.assertTrue(refused.date and refused.payload["id"] == refused_id)
         self.assertTrue(self.account.last_update_cursor, "the cursor moved past it: the list brings it back")
         self.assertTrue(
