@@ -327,3 +327,36 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
             ],
             account.balance,
         )
+
+    def test_consent_dialog_saved_with_another_companys_bank_shows_nothing_of_it(self):
+        """The consent dialog saved over RPC with company 2's bank (security review F5): a
+        many2one's name is read as superuser, so the dialog must refuse the bank itself."""
+        specification = {"journal_id": {"fields": {"display_name": {}}}}
+        with self.assertRaises(JsonRpcException) as refusal:
+            self.call(
+                "powens_setup",
+                "powens.consent.wizard",
+                "web_save",
+                [],
+                {"journal_id": self.bank_2.id, "flow": "connect"},
+                specification=specification,
+            )
+        self.assertEqual(str(refusal.exception), "odoo.exceptions.AccessError")
+        self.assertFalse(self.env["powens.consent.wizard"].search([("journal_id", "=", self.bank_2.id)]))
+        own = self.call(
+            "powens_setup",
+            "powens.consent.wizard",
+            "web_save",
+            [],
+            {"journal_id": self.target.id, "flow": "connect"},
+            specification=specification,
+        )[0]
+        self.assertEqual(own["journal_id"]["display_name"], self.target.display_name, "its own bank still opens")
+        self.assertRefused(
+            AccessError,
+            "powens_setup",
+            "powens.consent.wizard",
+            "write",
+            [own["id"]],
+            {"journal_id": self.bank_2.id},
+        )

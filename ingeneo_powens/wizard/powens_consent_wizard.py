@@ -14,6 +14,25 @@ class PowensConsentWizard(models.TransientModel):
     consent_text = fields.Text(compute="_compute_consent_text")
     accepted = fields.Boolean(string="I consent")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_journals({vals.get("journal_id") for vals in vals_list})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "journal_id" in vals:
+            self._check_journals({vals["journal_id"]})
+        return super().write(vals)
+
+    def _check_journals(self, journal_ids):
+        """The dialog is for a bank the user may connect, checked as the user: constraints run
+        as superuser, and a many2one's name is read as superuser, so a dialog saved with
+        another company's bank would show its name (security review F5)."""
+        journals = self.env["account.journal"].browse(journal_id for journal_id in journal_ids if journal_id)
+        journals.check_access("read")
+        for journal in journals:
+            journal._powens_check_can_connect()
+
     @api.depends("journal_id")
     def _compute_consent_text(self):
         for wizard in self:
