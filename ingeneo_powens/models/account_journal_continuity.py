@@ -259,6 +259,9 @@ class AccountJournal(models.Model):
         journal_after = self._powens_journal_amounts_by_day(first_day)
         since, until = self._powens_locate_divergence(remaining, listed.by_day, journal_after, first_day)
         self.write({"powens_gap_amount": remaining, "powens_gap_since": since, "powens_without_gap_until": until})
+        # One activity, for the person who connected the bank: the accountant who connected it,
+        # or who sent the connection request (the manager who only typed the credentials is
+        # never it); every holder of the right would each get the same task.
         self._powens_remind(
             BALANCE_GAP_ACTIVITY,
             True,
