@@ -246,14 +246,16 @@ class AccountJournal(models.Model):
         journal_balance, _count = self._get_journal_bank_account_balance()
         remaining = self._powens_gap(currency.round(self.powens_account_id.balance), journal_balance)
         if currency.is_zero(remaining):
-            self.message_post(
-                body=self.env._(
-                    "The journal's balance differed from the bank's from %(date)s: reading the bank's movements "
-                    "again from Powens brought %(count)s missing movement(s), the journal follows the bank again.",
-                    date=fields.Date.to_string(diverging_since),
-                    count=listed.new_count,
+            if listed.new_count:
+                self.message_post(
+                    body=self.env._(
+                        "The journal's balance differed from the bank's from %(date)s: reading the bank's "
+                        "movements again from Powens brought %(count)s missing movement(s), the journal follows "
+                        "the bank again.",
+                        date=fields.Date.to_string(diverging_since),
+                        count=listed.new_count,
+                    )
                 )
-            )
             self._powens_mark_without_gap()
             return
         journal_after = self._powens_journal_amounts_by_day(first_day)
@@ -276,11 +278,14 @@ class AccountJournal(models.Model):
         )
 
     def _powens_read_again(self, first_day):
-        """One paged read of the bank's movements booked from ``first_day`` to today, each
-        page imported as a retrieval imports it. Returns the booked amounts per day."""
+        """The bank's balance read again, then one paged read of its movements booked from
+        ``first_day`` to today, each page imported as a retrieval imports it. Returns the
+        booked amounts per day. The balance is read again because the retrieval read it
+        before its pages: a movement Powens added in between is not a gap."""
         client = self._powens_client()
         currency = self.powens_journal_currency_id
         retrieval = self.env["powens.retrieval"]
+        retrieval._refresh_connection(self, client, forced=False)
         listed = _Listing()
         pages = client.iter_transaction_pages(
             self.powens_account_id.powens_id,
