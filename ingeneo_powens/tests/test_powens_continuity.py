@@ -98,6 +98,13 @@ class TestPowensContinuity(BankWithHistoryCase):
         self.assertEqual(self.re_reads(), [], "the same gap is not read again every hour")
         self.assertEqual(len(self.gap_activities()), 1, "nor told twice")
 
+        self.set_balance_at_the_bank(before + Decimal("20.00"))
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+        self.retrieve()
+        self.assertEqual(len(self.re_reads()), 1, "a gap that changed is read again")
+        self.assertEqual(self.bank.powens_gap_amount, 20.0)
+        self.assertEqual(len(self.gap_activities()), 1, "still one activity")
+
         self.set_balance_at_the_bank(before)
         self.retrieve()
         self.assertFalse(self.gap_activities(), "done once the journal follows the bank again")
