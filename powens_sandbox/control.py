@@ -1,6 +1,7 @@
 """The /_sandbox/ control API used by tests and demos to set up data, move time and inject failures."""
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from werkzeug.routing import Rule
 
@@ -67,6 +68,24 @@ def add_transactions(sandbox, request, id_account):
         raise invalid_value("date must be YYYY-MM-DD") from None
     rows = sandbox.engine.add_transactions(account, int(body.get("count", 1)), truthy(body.get("coming", False)), day)
     return {"ids": [row["id"] for row in rows]}
+
+
+def set_balance(sandbox, request, id_account):
+    """The bank states a booked balance its listing does not explain: Powens reads an account's
+    `balance` and its transactions separately (*Bank accounts*, *Bank transactions*), nothing
+    documents that one is the sum of the other, and a bank may leave an operation out of its list
+    (or hold one from before the history). The listed rows stay as they are."""
+    account = existing(sandbox.store.accounts, id_account, "Account")
+    body = request_body(request)
+    if "balance" not in body:
+        raise missing_parameter("balance")
+    try:
+        wanted = Decimal(str(body["balance"])).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise invalid_value("balance must be a decimal amount") from None
+    current = serializers.account(sandbox.store, account)["balance"]
+    account["_opening_balance"] += wanted - current
+    return serializers.account(sandbox.store, account)
 
 
 def existing(table: dict, key, what: str) -> dict:
@@ -227,6 +246,7 @@ RULES = [
     Rule("/_sandbox/users", methods=["POST"], endpoint=create_user),
     Rule("/_sandbox/users/<int:id_user>/connections", methods=["POST"], endpoint=create_connection),
     Rule("/_sandbox/accounts/<int:id_account>/transactions", methods=["POST"], endpoint=add_transactions),
+    Rule("/_sandbox/accounts/<int:id_account>/balance", methods=["POST"], endpoint=set_balance),
     Rule("/_sandbox/transactions/<int:id_transaction>/book", methods=["POST"], endpoint=book_transaction),
     Rule("/_sandbox/transactions/<int:id_transaction>/delete", methods=["POST"], endpoint=delete_transaction),
     Rule("/_sandbox/transactions/<int:id_transaction>/edit", methods=["POST"], endpoint=edit_transaction),

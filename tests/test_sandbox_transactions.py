@@ -195,3 +195,14 @@ def test_sync_after_days_books_matured_pending_rows(sandbox, sandbox_user, sandb
         assert now["coming"] is False or now["deleted"] is not None
         outcomes.add("replaced_or_cancelled" if now["deleted"] else "kept_id")
     assert outcomes == {"replaced_or_cancelled", "kept_id"}, "the bank books both ways"
+
+
+def test_a_balance_the_listing_does_not_explain_leaves_the_rows_as_they_are(sandbox, sandbox_user, sandbox_connection):
+    account = sandbox_connection["accounts"][0]
+    before = listing(sandbox, sandbox_user, f"/users/me/accounts/{account['id']}/transactions", limit=1000)
+    changed = sandbox.control("POST", f"/_sandbox/accounts/{account['id']}/balance", {"balance": "1234.56"})
+    assert changed["balance"] == 1234.56
+    read = requests.get(f"{sandbox.api_url}/users/me/accounts/{account['id']}", headers=sandbox_user["headers"])
+    assert read.json()["balance"] == 1234.56
+    after = listing(sandbox, sandbox_user, f"/users/me/accounts/{account['id']}/transactions", limit=1000)
+    assert after["transactions"] == before["transactions"]

@@ -56,8 +56,9 @@ class RetrievalResult:
 class PowensRetrieval(models.AbstractModel):
     """One retrieval of a bank's movements, read top to bottom in ``_retrieve``: claim the
     bank, refresh its connection's state, pull the changed movements page by page, move the
-    cursor, apply the state, log. The scheduled job, "Synchronise now" and Powens'
-    notifications all retrieve through here and get a :class:`RetrievalResult` back."""
+    cursor, apply the state, check that the journal follows the bank, log. The scheduled job,
+    "Synchronise now" and Powens' notifications all retrieve through here and get a
+    :class:`RetrievalResult` back."""
 
     _name = "powens.retrieval"
     _description = "Retrieval of a bank's movements from Powens"
@@ -107,6 +108,8 @@ class PowensRetrieval(models.AbstractModel):
             else:
                 result.counts = retrieval._import_delivered(journal, delivered)
             journal._powens_apply_connection_state()
+            if delivered is None:  # the bank's balance was read with its movements
+                journal._powens_check_continuity()
             if journal.powens_connection_id.state_group in BLOCKING_STATE_GROUPS:
                 result.error = journal.powens_message or journal.powens_connection_id.powens_state
         except Exception as failure:

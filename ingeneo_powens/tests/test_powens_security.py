@@ -457,6 +457,7 @@ ACTION_MATRIX = {
     "account.journal.action_powens_choose_account": SETUP,
     "account.journal.action_powens_choose_request_user": SETUP,
     "account.journal.action_powens_connect": SETUP,
+    "account.journal.action_powens_create_opening_balance": SETUP,
     "account.journal.action_powens_disconnect": SETUP,
     "account.journal.action_powens_manage": SETUP,
     # Only a list of the lines, which whoever reads the journal reads anyway.
@@ -797,6 +798,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             f"account.journal.{name}": on("account.journal", name)
             for name in (
                 "action_powens_connect",
+                "action_powens_create_opening_balance",
                 "action_powens_reconnect",
                 "action_powens_manage",
                 "action_powens_choose_request_user",
