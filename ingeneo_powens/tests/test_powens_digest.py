@@ -145,3 +145,12 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
         self.assertIn("The connection request expired on", firm)
         request.with_user(self.setup_user).action_resend()
         self.assertEqual(self.send_digest(), {}, "sent again: nobody needs to look at it")
+
+    def test_holders_choose_it_in_their_preferences(self):
+        preferences = self.env.ref("base.view_users_form_simple_modif")
+        for user, shown in ((self.not_opted, True), (self.manager, False)):
+            arch = self.env["res.users"].with_user(user).get_view(preferences.id)["arch"]
+            self.assertEqual('name="powens_weekly_digest"' in arch, shown)
+        self.not_opted.with_user(self.not_opted).write({"powens_weekly_digest": True})
+        self.set_state(self.connection, "SCARequired")
+        self.assertIn("not_opted@example.com", self.send_digest())

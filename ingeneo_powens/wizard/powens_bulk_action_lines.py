@@ -11,7 +11,7 @@ class PowensBulkActionCompany(models.TransientModel):
     _order = "company_name, id"
 
     wizard_id = fields.Many2one("powens.bulk.action", required=True, ondelete="cascade")
-    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", string="Company of the banks", required=True, readonly=True)
     # Kept as text: the dialog lists it whatever company is active in the switcher.
     company_name = fields.Char(string="Company", readonly=True)
     user_id = fields.Many2one(
