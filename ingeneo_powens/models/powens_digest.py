@@ -57,7 +57,8 @@ class PowensDigest(models.AbstractModel):
     @api.model
     def _banks_needing_someone(self, companies):
         """{company: [(bank, reason, date)]} for the banks of ``companies`` that need someone;
-        ``reason`` is one of "action_required", "consent_ending", "error", "request_expired".
+        ``reason`` is one of "action_required", "consent_ending", "error", "request_expired",
+        ``date`` the consent's end, the error's start, the request's expiry (none for the first).
         A fixed number of queries, whatever the number of banks."""
         now = fields.Datetime.now()
         journals = self.env["account.journal"].search(
@@ -74,7 +75,7 @@ class PowensDigest(models.AbstractModel):
         needing = defaultdict(list)
         for journal in journals:
             if journal.powens_state == "action_required":
-                needing[journal.company_id].append((journal, "action_required", journal.powens_last_sync_at))
+                needing[journal.company_id].append((journal, "action_required", False))
             elif journal.powens_state == "error":
                 since = error_since.get(journal)
                 if since and since <= now - ERROR_ATTENTION_DELAY:
@@ -150,9 +151,9 @@ class PowensDigest(models.AbstractModel):
         return sections
 
     def _reason_text(self, kind, date):
-        day = format_date(self.env, date) if date else "?"
         if kind == "action_required":
             return self.env._("Action required: the bank asks the account holder to reconnect it.")
+        day = format_date(self.env, date)
         if kind == "error":
             return self.env._("In error since %(date)s.", date=day)
         if kind == "consent_ending":

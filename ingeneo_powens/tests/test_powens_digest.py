@@ -154,3 +154,25 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
         self.not_opted.with_user(self.not_opted).write({"powens_weekly_digest": True})
         self.set_state(self.connection, "SCARequired")
         self.assertIn("not_opted@example.com", self.send_digest())
+
+    def test_the_banks_are_read_in_a_fixed_number_of_queries(self):
+        def queries_to_list_the_banks():
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            needing = self.env["powens.digest"]._banks_needing_someone(self.company | self.company_2)
+            return self.env.cr.sql_log_count - before, sum(len(banks) for banks in needing.values())
+
+        self.set_state(self.connection, "SCARequired")
+        self.set_consent_end(self.connection_2, days=10)
+        few_queries, few_banks = queries_to_list_the_banks()
+        for index in range(2):
+            bank = self.env["account.journal"].create(
+                {"name": f"Banque à suivre {index}", "type": "bank", "company_id": self.company.id}
+            )
+            connection = self.connect_at_powens(bank, accounts=1, months=0)
+            bank._powens_link_account(connection.account_ids)
+            self.set_state(connection, "SCARequired")
+            self.set_consent_end(connection, days=10)
+        many_queries, many_banks = queries_to_list_the_banks()
+        self.assertEqual(many_banks, few_banks + 2)
+        self.assertEqual(many_queries, few_queries, "no query per bank")
