@@ -115,6 +115,19 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
         for journal in connection.account_ids.journal_ids:
             self.env["powens.retrieval"].with_company(journal.company_id)._retrieve(journal, "cron")
 
+    # --- The Actions menu ---------------------------------------------------------------------
+
+    def test_the_actions_menu_offers_them_to_holders_of_the_right_only(self):
+        names = {
+            "Send connection requests",
+            "Resend expired requests",
+            "Synchronise now",
+            "Remind to renew the consent",
+        }
+        for user, offered in ((self.firm_user, names), (self.accountant, set())):
+            bindings = self.env["ir.actions.actions"].with_user(user).get_bindings("account.journal").get("action", [])
+            self.assertEqual(names & {binding["name"] for binding in bindings}, offered)
+
     # --- Send connection requests -----------------------------------------------------------
 
     def test_send_requests_one_user_per_company_chosen_in_one_dialog(self):
