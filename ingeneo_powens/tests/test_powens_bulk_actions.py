@@ -189,6 +189,15 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
                 {"action": "sync", "journal_ids": [fields.Command.set([self.bank_2.id])]}
             )
 
+    def test_the_banks_of_every_company_of_the_user_whatever_the_switcher(self):
+        """The cockpit lists every company the user works in; the switcher shows company 1."""
+        dialogs = (
+            self.env["powens.bulk.action"].with_user(self.firm_user).with_context(allowed_company_ids=self.company.ids)
+        )
+        wizard = dialogs.browse(dialogs._open_for(self.bank_2.with_env(dialogs.env), "sync")["res_id"])
+        wizard.action_run()
+        self.assertEqual(wizard.result_ids.mapped("outcome"), ["done"])
+
     def test_without_the_right_every_bank_is_refused(self):
         """The menu's actions are hidden from them and refused to them; the dialog itself,
         created over RPC, refuses each bank."""

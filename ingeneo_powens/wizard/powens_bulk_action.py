@@ -79,12 +79,12 @@ class PowensBulkAction(models.TransientModel):
         self.ensure_one()
         if self.state != "draft":
             raise UserError(self.env._("This action was run already."))
-        act = getattr(self, f"_bulk_{self.action}")
         # The banks as selected, whatever this user may read: each one is judged below.
         requested = self.sudo().journal_ids.with_env(self.env)
         # The cockpit lists the banks of every company the user works in, not only the
         # companies active in the switcher: their banks are acted upon as there.
         actor = self.with_context(allowed_company_ids=self.env.user.company_ids.ids)
+        act = getattr(actor, f"_bulk_{self.action}")
         readable = requested.with_env(actor.env)._filtered_access("read")
         results = []
         for sequence, journal in enumerate(requested.with_env(actor.env)):
