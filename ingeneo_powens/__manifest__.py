@@ -20,6 +20,7 @@ ever typed into Powens' webview.
         "data/ir_cron.xml",
         "data/mail_activity_type_data.xml",
         "data/mail_template_data.xml",
+        "data/powens_digest_data.xml",
         "views/account_bank_statement_line_views.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
@@ -28,6 +29,8 @@ ever typed into Powens' webview.
         "views/powens_connection_request_views.xml",
         "views/powens_wizard_views.xml",
         "views/powens_templates.xml",
+        "views/powens_bulk_views.xml",
+        "views/res_users_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

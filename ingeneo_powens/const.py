@@ -67,3 +67,7 @@ WEBHOOK_EVENT_RETENTION_DAYS = WEBHOOK_RETRY_HORIZON_DAYS + 1
 # (a first sync) is not imported while Powens waits for the answer; the scheduled retrieval
 # is started at once instead, and brings the same movements.
 WEBHOOK_INLINE_IMPORT_MAX = 500
+
+# A consent ending within this many days needs someone: the cockpit's filter, the bulk
+# reminder and the weekly digest agree on it.
+CONSENT_EXPIRY_HORIZON_DAYS = 14

@@ -18,3 +18,4 @@ from . import powens_sync_log
 from . import account_bank_statement_line
 from . import powens_retrieval
 from . import powens_webhook_event
+from . import powens_digest

@@ -391,6 +391,8 @@ ROLES = ("public", "portal", "invited", "accountant", "admin_without_right", "ad
 # system administrators only, so a row of their own.
 CONTRACT_ROW = f"res.company contract fields [{SETUP_GROUP}]"
 
+# A wizard every internal user may open (on one they created).
+INTERNAL_WIZARD = dict.fromkeys(("invited", "accountant", "admin_without_right", "admin", "holder"), ("rwc", "rwc"))
 # model -> role -> (operations in A, in B): r read, w write, c create, u unlink. For the models
 # the add-on inherits: reading the fields it adds and writing the editable ones, one row per
 # `groups` of those fields. Wizards (transient) are tried on one the role created itself.
@@ -411,6 +413,10 @@ MODEL_MATRIX = {
     "account.journal fields set by the add-on only": {},
     "account.referential.bank.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.account": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The bulk actions' dialog is any internal user's; each bank is judged when it runs.
+    "powens.bulk.action": INTERNAL_WIZARD,
+    "powens.bulk.action.company": INTERNAL_WIZARD,
+    "powens.bulk.action.result": INTERNAL_WIZARD,
     "powens.account.link.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.connection": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.connection.request": {"invited": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
@@ -445,6 +451,15 @@ MODEL_MATRIX = {
     f"res.company fields [{SETUP_GROUP}]": {"admin": ("rw", "rw"), "holder": ("rw", "")},
     # The Powens contract: holders read it, only system administrators write it (issue 13).
     CONTRACT_ROW: {"admin": ("rw", "rw"), "holder": ("r", "")},
+    # The weekly digest's choice: in the user's own preferences (the invited user's record in A),
+    # read as the rest of a user, written by administrators too.
+    "res.users fields": {
+        "invited": ("rw", ""),
+        "accountant": ("r", ""),
+        "admin_without_right": ("rw", ""),
+        "admin": ("rw", "rw"),
+        "holder": ("r", ""),
+    },
     # The Settings app is the administrators'; holders have the POWENS settings form.
     f"res.config.settings fields [{SETUP_GROUP}]": {"admin": ("rw", "rw")},
 }
@@ -476,6 +491,8 @@ ACTION_MATRIX = {
     "powens.connection.request.action_decline": {"invited": (True, False)},
     "powens.connection.request.action_open_webview": {"invited": (True, False)},
     "powens.connection.request.action_resend": SETUP,
+    # Allowed: the bank was acted upon; refused: its result says why (the run itself goes on).
+    "powens.bulk.action.action_run": SETUP,
     "powens.connector.search.action_search": SETUP,
     "powens.consent.wizard.action_continue": SETUP,
     "res.company.action_add_bank": SETUP,
@@ -627,6 +644,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "request_journal": to_invite,
                 "request": request,
                 "invited": invited,
+                "res.users": invited,
             }
         )
         return {key: record.with_env(cls.env) for key, record in records.items()}
@@ -759,6 +777,15 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "search_id": self.env["powens.connector.search"].create({"company_id": company.id}).id
             },
             "account.referential.bank.wizard": {"company_id": company.id, "name": "Banque ajoutée"},
+            "powens.bulk.action": {"action": "sync"},
+            "powens.bulk.action.company": {
+                "wizard_id": self.env["powens.bulk.action"].create({"action": "send_request"}).id,
+                "company_id": company.id,
+            },
+            "powens.bulk.action.result": {
+                "wizard_id": self.env["powens.bulk.action"].create({"action": "sync"}).id,
+                "outcome": "done",
+            },
             "res.config.settings": {},
         }[model_name]
 
@@ -782,6 +809,23 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             records["invited"].with_user(user).with_context(
                 powens_request_journal_id=records["request_journal"].id
             ).action_powens_send_connection_request()
+
+        def bulk_send_request(user, key):
+            """The bulk connection request on the company's bank to invite: allowed when sent."""
+            records = self.records[key]
+            dialog = self.open_wizard(
+                "powens.bulk.action",
+                user,
+                action="send_request",
+                journal_ids=[Command.set(records["request_journal"].ids)],
+                company_line_ids=[
+                    Command.create({"company_id": self.companies[key].id, "user_id": records["invited"].id})
+                ],
+            )
+            dialog.action_run()
+            result = dialog.sudo().result_ids
+            if result.outcome != "done":
+                raise AccessError(result.message)
 
         def settings_test(user, key):
             settings = self.env["res.config.settings"].with_user(user).with_company(self.companies[key])
@@ -820,6 +864,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             "res.config.settings.action_powens_test_connection": settings_test,
             "res.users.action_powens_send_connection_request": send_request,
             "powens.connection.request.action_resend": on("request", "action_resend"),
+            "powens.bulk.action.action_run": bulk_send_request,
             "powens.connection.request.action_cancel": on("request", "action_cancel"),
             "powens.connection.request.action_consent": on("request", "action_consent"),
             "powens.connection.request.action_open_webview": on("request", "action_open_webview", prepare=consented),
