@@ -2,8 +2,10 @@ import logging
 from collections import Counter
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..powens.mapping import TransactionRejected, map_transaction
+from .powens_counterparty import normalised_name
 
 _logger = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ class AccountBankStatementLine(models.Model):
     _powens_transaction_unique = models.Constraint(
         "UNIQUE(journal_id, powens_transaction_id)",
         "A Powens movement is imported once per journal.",
+    )
+    # The names the accountant tied to partners, looked up at each import (powens.counterparty).
+    _powens_learned_name_index = models.Index(
+        f"(company_id, {normalised_name(SQL.identifier('partner_name')).code}) WHERE partner_id IS NOT NULL"
     )
 
     @api.model
@@ -81,6 +87,7 @@ class AccountBankStatementLine(models.Model):
                 counts["booked_pending"] += 1
             to_create.append(self._powens_line_values(journal, movement))
         if to_create:
+            self.env["powens.counterparty"]._assign_partners(journal.company_id, to_create)
             created = self.sudo().with_company(journal.company_id).create(to_create)
             counts["new"] += len(created)
             counts["locked_period"] += len(created.filtered(lambda line: line.date != line.powens_bank_date))
