@@ -55,6 +55,7 @@ KNOWN_SUPPLIERS = {
     "EDF": "EDF CLIENTS PARTICULIERS",
     "Orange": "ORANGE SA",
     "Free Mobile": "FREE MOBILE",
+    "SIP Lyon (DGFIP)": "DGFIP",
 }
 
 
