@@ -18,7 +18,7 @@ class PowensCounterparty(models.AbstractModel):
     for the accountant rather than being guessed."""
 
     _name = "powens.counterparty"
-    _description = "Counterparties of Powens movements recognised as partners"
+    _description = "Recognition of the counterparties of movements (Powens)"
 
     @api.model
     def _assign_partners(self, company, line_values):
