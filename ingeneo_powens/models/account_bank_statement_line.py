@@ -48,11 +48,11 @@ class AccountBankStatementLine(models.Model):
     @api.model
     def _powens_import_page(self, journal, payloads):
         """Apply one page of Powens transactions to ``journal``: booked movements become
-        statement lines, pending ones wait aside, deletions are flagged, refused ones are kept
-        for the next retrieval. Nothing dated before the bank's history start is imported,
-        whichever path brings it (first pull, an old row edited at Powens, a notification).
-        Idempotent: a page read twice (cursor margin, webhook and pull) changes nothing the
-        second time.
+        statement lines (with their counterparty's partner when recognised), pending ones
+        wait aside, deletions are flagged, refused ones are kept for the next retrieval.
+        Nothing dated before the bank's history start is imported, whichever path brings it
+        (first pull, an old row edited at Powens, a notification). Idempotent: a page read
+        twice (cursor margin, webhook and pull) changes nothing the second time.
 
         Returns the counts of the page, for the synchronisation log."""
         currency = journal.currency_id or journal.company_id.currency_id
