@@ -28,6 +28,8 @@ import requests
 
 from odoo import Command, fields
 
+from powens_sandbox.bank_data import counterparty
+
 env = globals()["env"]  # provided by odoo shell
 sandbox_url = os.environ.get("SANDBOX_URL", "http://127.0.0.1:8070")
 
@@ -52,6 +54,17 @@ DEMO_USERS = {
 CONNECTED_BANK = ("Crédit Agricole Île-de-France - compte courant", "Crédit Agricole Île-de-France")
 WAITING_BANK = "Banque Populaire - compte professionnel"
 HISTORY_MONTHS = 6
+# Suppliers already in the company's referential, each with the counterparty name under which
+# the connected bank's history (the sandbox's) debits them: their bank accounts are the IBANs
+# of those counterparties, so the first retrieval recognises them.
+KNOWN_SUPPLIERS = {
+    "SCI Les Tilleuls": "SCI LES TILLEULS",
+    "AXA France IARD": "AXA FRANCE IARD",
+    "EDF": "EDF CLIENTS PARTICULIERS",
+    "Orange": "ORANGE SA",
+    "Free Mobile": "FREE MOBILE",
+    "SIP Lyon (DGFIP)": "DGFIP",
+}
 
 # The firm's other clients (the cockpit's companies), each with its manager; the password is the login.
 GARAGE = {
@@ -148,6 +161,22 @@ def remove_chart_banks(company):
 def add_bank(company, name):
     """As "+ Ajouter" of the referential does: a bank journal that needs nothing but its name."""
     return env["account.journal"].with_company(company).create({"name": name, "type": "bank", "company_id": company.id})
+
+
+def add_known_suppliers(company):
+    """Suppliers with their bank accounts, as an accountant's referential holds them."""
+    env["res.partner"].create(
+        [
+            {
+                "name": name,
+                "is_company": True,
+                "supplier_rank": 1,
+                "company_id": company.id,
+                "bank_ids": [Command.create({"acc_number": counterparty(label, True)["account_identification"]})],
+            }
+            for name, label in KNOWN_SUPPLIERS.items()
+        ]
+    )
 
 
 def sandbox_control(path, body):
@@ -286,6 +315,7 @@ company = make_company_french(env.ref("base.main_company"))
 activate_french()
 users = create_users(company)
 remove_chart_banks(company)
+add_known_suppliers(company)
 connected = connect_with_history(add_bank(company, CONNECTED_BANK[0]), users["comptable"], CONNECTED_BANK[1])
 add_bank(company, WAITING_BANK)
 garage = add_client_company(GARAGE, company)

@@ -15,6 +15,7 @@ from . import account_journal_continuity
 from . import powens_pending_transaction
 from . import powens_refused_transaction
 from . import powens_sync_log
+from . import powens_counterparty
 from . import account_bank_statement_line
 from . import powens_retrieval
 from . import powens_webhook_event

@@ -2,8 +2,10 @@ import logging
 from collections import Counter
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..powens.mapping import TransactionRejected, map_transaction
+from .powens_counterparty import normalised_name
 
 _logger = logging.getLogger(__name__)
 
@@ -38,15 +40,19 @@ class AccountBankStatementLine(models.Model):
         "UNIQUE(journal_id, powens_transaction_id)",
         "A Powens movement is imported once per journal.",
     )
+    # The names the accountant tied to partners, looked up at each import (powens.counterparty).
+    _powens_learned_name_index = models.Index(
+        f"(company_id, {normalised_name(SQL.identifier('partner_name')).code}) WHERE partner_id IS NOT NULL"
+    )
 
     @api.model
     def _powens_import_page(self, journal, payloads):
         """Apply one page of Powens transactions to ``journal``: booked movements become
-        statement lines, pending ones wait aside, deletions are flagged, refused ones are kept
-        for the next retrieval. Nothing dated before the bank's history start is imported,
-        whichever path brings it (first pull, an old row edited at Powens, a notification).
-        Idempotent: a page read twice (cursor margin, webhook and pull) changes nothing the
-        second time.
+        statement lines (with their counterparty's partner when recognised), pending ones
+        wait aside, deletions are flagged, refused ones are kept for the next retrieval.
+        Nothing dated before the bank's history start is imported, whichever path brings it
+        (first pull, an old row edited at Powens, a notification). Idempotent: a page read
+        twice (cursor margin, webhook and pull) changes nothing the second time.
 
         Returns the counts of the page, for the synchronisation log."""
         currency = journal.currency_id or journal.company_id.currency_id
@@ -81,6 +87,7 @@ class AccountBankStatementLine(models.Model):
                 counts["booked_pending"] += 1
             to_create.append(self._powens_line_values(journal, movement))
         if to_create:
+            self.env["powens.counterparty"]._assign_partners(journal.company_id, to_create)
             created = self.sudo().with_company(journal.company_id).create(to_create)
             counts["new"] += len(created)
             counts["locked_period"] += len(created.filtered(lambda line: line.date != line.powens_bank_date))

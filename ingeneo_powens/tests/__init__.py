@@ -10,6 +10,7 @@ from . import test_powens_connect
 from . import test_powens_connection_request
 from . import test_powens_consent_dates
 from . import test_powens_continuity
+from . import test_powens_counterparties
 from . import test_powens_cron_workers
 from . import test_powens_digest
 from . import test_powens_fair_use
