@@ -30,6 +30,9 @@ ever typed into Powens' webview.
         "views/powens_templates.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "ingeneo_powens/static/src/**/*.js",
+        ],
         "web.assets_tests": [
             "ingeneo_powens/static/tests/tours/*.js",
         ],

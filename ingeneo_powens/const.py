@@ -5,6 +5,8 @@ SETUP_GROUP = 'ingeneo_powens.group_accounting_setup'
 # Routes Powens sends the browser and the webhooks to; whitelisted in the Powens console.
 CALLBACK_ROUTE = '/powens/callback'
 WEBHOOK_ROUTE = '/powens/webhook'
+# The web client's path the callback sends the browser back to (static/src/bank_back_from_powens.js).
+BANK_BACK_PATH = 'powens-bank'
 
 # The signed `state` of a webview round trip: scope of the HMAC keyed by the database secret,
 # and how long the user has to come back (the temporary code lasts 30 minutes too).

@@ -116,6 +116,32 @@ class AccountJournal(models.Model):
                 }
             )
 
+    def action_powens_back_from_webview(self):
+        """Where the browser lands back from Powens' webview (the client action
+        ``ingeneo_powens.bank_back_from_powens`` runs these in turn): the bank on its POWENS
+        tab and, at once, the choice of its account when one must be made, or else the offer
+        to add the other accounts the holder shared as banks of their own."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        actions = [self._powens_form_action()]
+        if self.powens_account_choice_ids:
+            actions.append(self.action_powens_choose_account())
+        elif self.powens_other_account_ids:
+            actions.append(self.action_powens_add_other_banks())
+        return actions
+
+    def _powens_form_action(self):
+        """The bank's form, open on its POWENS tab."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.name,
+            "res_model": "account.journal",
+            "res_id": self.id,
+            "views": [(self.env.ref("ingeneo_powens.account_journal_view_form_powens_tab").id, "form")],
+            "target": "current",
+        }
+
     def _powens_callback_connections(self, round_trip, client, connection_ids):
         """Powens' data of the connections a connect callback names, all of them made by this
         round trip (see ``powens.webview.state._powens_created_connection``), else a refusal:

@@ -2,3 +2,4 @@ from . import account_referential_bank_wizard
 from . import powens_consent_wizard
 from . import powens_account_link_wizard
 from . import powens_connector_search
+from . import powens_account_add_banks_wizard
