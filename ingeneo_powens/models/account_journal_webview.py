@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..const import CALLBACK_ROUTE, REQUEST_OPEN_STATES
+from ..const import CALLBACK_CONNECTION_EXPAND, CALLBACK_ROUTE, REQUEST_OPEN_STATES
 from ..powens import PowensError
 from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
@@ -72,7 +72,7 @@ class AccountJournal(models.Model):
         consent_before = journal.powens_connection_id.consent_expires_at
         if webview_state.flow == "reconnect":
             connections_data = [
-                client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
+                client.get_connection(journal.powens_connection_id.powens_id, expand=CALLBACK_CONNECTION_EXPAND)
             ]
         else:
             connections_data = journal._powens_callback_connections(round_trip, client, result.connection_ids)
@@ -83,7 +83,7 @@ class AccountJournal(models.Model):
                 .sudo()
                 ._sync_from_powens(company, data, connected_by=connected_by, user=round_trip.powens_user_id)
             )
-            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(connection.powens_id))
+            self.env["powens.account"].sudo()._sync_from_connection_data(connection, data, client)
             connections |= connection
         if webview_state.consent_id:
             webview_state.consent_id.sudo().connection_id = connections[:1]

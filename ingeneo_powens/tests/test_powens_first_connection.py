@@ -108,6 +108,17 @@ class TestPowensFirstConnection(PowensSandboxMixin, HttpCase):
         with self.assertRaises(AccessError):
             self.bank.with_user(self.accountant).action_powens_back_from_webview()
 
+    def test_the_callback_reads_each_connection_and_its_accounts_in_one_request(self):
+        url = self.start_webview(self.bank)
+        callback = WebviewDriver(self.sandbox.webview_url).connect(url)
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+        self.authenticate("powens_setup", "powens_setup")
+        self.url_open(callback[len(self.bank.get_base_url()) :], allow_redirects=False)
+        connection = self.bank.powens_connection_id
+        self.assertEqual(len(connection.account_ids), 3)
+        calls = [(call["method"], call["path"]) for call in self.sandbox.control("GET", "/_sandbox/calls")]
+        self.assertEqual(calls, [("GET", f"/2.0/users/me/connections/{connection.powens_id}")])
+
     # --- The other shared accounts ----------------------------------------------------------
 
     def test_the_other_shared_accounts_become_connected_banks_in_one_step(self):
