@@ -61,7 +61,7 @@ class AccountReferentialBankWizard(models.TransientModel):
         """As Odoo's ``base_iban`` (not installed here) checks an IBAN: its shape, then its check
         digits (ISO 7064 mod 97-10), which catch a mistyped or swapped digit."""
         for wizard in self.filtered("acc_number"):
-            number = sanitize_account_number(wizard.acc_number).upper()
+            number = sanitize_account_number(wizard.acc_number)
             if not (IBAN_SHAPE.fullmatch(number) and mod_97_10.is_valid(number[4:] + number[:4])):
                 raise ValidationError(
                     self.env._(
