@@ -33,6 +33,9 @@ ever typed into Powens' webview.
         "views/res_users_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "ingeneo_powens/static/src/**/*.js",
+        ],
         "web.assets_tests": [
             "ingeneo_powens/static/tests/tours/*.js",
         ],

@@ -5,6 +5,11 @@ SETUP_GROUP = 'ingeneo_powens.group_accounting_setup'
 # Routes Powens sends the browser and the webhooks to; whitelisted in the Powens console.
 CALLBACK_ROUTE = '/powens/callback'
 WEBHOOK_ROUTE = '/powens/webhook'
+# What the callback reads of a connection at Powens, in one request per connection: its bank,
+# its state and every account (shared or not: the holder's choice shows in `disabled`).
+CALLBACK_CONNECTION_EXPAND = ('connector', 'sources', 'all_accounts')
+# The web client's path the callback sends the browser back to (static/src/bank_back_from_powens.js).
+BANK_BACK_PATH = 'powens-bank'
 
 # The signed `state` of a webview round trip: scope of the HMAC keyed by the database secret,
 # and how long the user has to come back (the temporary code lasts 30 minutes too).

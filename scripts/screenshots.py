@@ -5,7 +5,7 @@ and its own Powens sandbox (without autopilot: the webview pages are pictured an
 Drives headless Chromium through its DevTools protocol, as Odoo's test browser does, and writes
 small PNGs (256 colours) into docs/img/.
 
-    python scripts/screenshots.py --odoo URL --sandbox URL --out docs/img
+    python -m scripts.screenshots --odoo URL --sandbox URL --out docs/img   (from the project)
 """
 
 import argparse
@@ -23,6 +23,11 @@ from pathlib import Path
 import requests
 import websocket
 from PIL import Image
+
+from powens_sandbox import connectors
+from powens_sandbox.bank_data import discover_accounts
+from powens_sandbox.config import SandboxConfig
+from powens_sandbox.webview import DISCOVERED_ACCOUNTS
 
 WIDTH, HEIGHT = 1280, 800
 TIMEOUT = 60
@@ -192,8 +197,20 @@ def open_bank(browser, name):
     browser.click(".o_form_view a.nav-link[name=powens]")
 
 
-def through_the_webview(browser, bank, shots=None):
-    """Powens' pages: the bank, the credentials, the accounts; back to INGENEO."""
+# Who goes through Powens' pages in the pictures.
+HOLDER_LOGIN = "martin.boulangerie"
+
+
+def holder_iban(bank):
+    """The IBAN of the holder's first account at ``bank``, as on a statement: the sandbox's
+    banks are deterministic."""
+    connector = connectors.find_by_name(bank)
+    return discover_accounts(SandboxConfig.seed, connector, HOLDER_LOGIN, DISCOVERED_ACCOUNTS)[0].iban
+
+
+def through_the_webview(browser, bank, shots=None, share_all=False):
+    """Powens' pages: the bank, the credentials, the accounts (the first one, or all of them);
+    back to INGENEO."""
     shots = shots or {}
     browser.type("input[name=search]", bank)
     browser.evaluate("document.querySelector('input[name=search]').form.submit()")
@@ -201,7 +218,7 @@ def through_the_webview(browser, bank, shots=None):
     if "picker" in shots:
         browser.shoot(shots["picker"])
     browser.click("button[name=connector]", bank)
-    browser.type("input[name=login]", "martin.boulangerie")
+    browser.type("input[name=login]", HOLDER_LOGIN)
     browser.type("input[name=password]", "motdepasse")
     browser.evaluate(
         "document.querySelector('#accept_terms') && (document.querySelector('#accept_terms').checked = true)"
@@ -212,7 +229,7 @@ def through_the_webview(browser, bank, shots=None):
     browser.wait("input[name=account]")
     browser.evaluate(
         "document.querySelectorAll('input[name=account]:not(:disabled)')"
-        ".forEach((box, index) => { box.checked = index === 0; })"
+        f".forEach((box, index) => {{ box.checked = {'true' if share_all else 'index === 0'}; }})"
     )
     if "accounts" in shots:
         browser.shoot(shots["accounts"])
@@ -251,8 +268,7 @@ def option_1(browser, odoo, out):
             "accounts": out / "07-powens-comptes.png",
         },
     )
-    browser.click(".o_form_view a.nav-link[name=powens]")
-    browser.click("button[name=action_powens_choose_account]")
+    # Back on the bank's POWENS tab, the choice of its account open at once.
     browser.click(".modal .o_field_widget[name=account_id] .o_radio_input")
     browser.shoot(out / "08-choisir-le-compte-bancaire.png")
     browser.click(".modal-footer button[name=action_link]")
@@ -263,6 +279,33 @@ def option_1(browser, odoo, out):
     browser.click("button[name=action_powens_open_lines]")
     browser.wait(".o_list_view .o_data_row")
     browser.shoot(out / "10-mouvements-importes.png")
+
+
+def first_connection(browser, odoo, out):
+    """Issue 16: the bank added with its IBAN comes back from Powens on its POWENS tab, linked
+    by itself, and the other accounts shared are offered as banks."""
+    name = "CIC - compte courant"
+    browser.log_in(odoo, "comptable")
+    open_referential(browser)
+    browser.click("button[name=action_add_bank]")
+    browser.type(".modal .o_field_widget[name=name] input", name)
+    browser.type(".modal .o_field_widget[name=acc_number] input", holder_iban("CIC"))
+    browser.shoot(out / "19-ajouter-une-banque-avec-iban.png")
+    browser.click(".modal-footer button[name=action_save]")
+    browser.wait(".o_field_widget[name=bank_journal_ids] .o_data_row", name)
+    browser.click_in_row(".o_field_widget[name=bank_journal_ids] .o_data_row", name, "button.btn-link")
+    browser.click(".o_form_view a.nav-link[name=powens]")
+    browser.click("button[name=action_powens_connect]")
+    browser.click(".modal .o_field_widget[name=accepted] input")
+    browser.click(".modal-footer button[name=action_continue]")
+    browser.wait("input[name=search]")
+    through_the_webview(browser, "CIC", share_all=True)
+    browser.wait(".modal .o_field_widget[name=account_ids]")
+    browser.shoot(out / "20-ajouter-les-autres-comptes.png")
+    browser.click(".modal-footer button[data-hotkey=x]")
+    browser.wait(".o_form_view a.nav-link.active[name=powens]")
+    browser.wait(".o_field_widget[name=powens_state]", "En attente de la première récupération")
+    browser.shoot(out / "21-onglet-powens-apres-connexion.png")
 
 
 def option_2(browser, odoo, out):
@@ -330,6 +373,7 @@ def main():
     browser = Browser()
     try:
         option_1(browser, arguments.odoo, arguments.out)
+        first_connection(browser, arguments.odoo, arguments.out)
         option_2(browser, arguments.odoo, arguments.out)
         action_required(browser, arguments.odoo, arguments.sandbox, arguments.out)
     except Exception:

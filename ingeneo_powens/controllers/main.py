@@ -41,7 +41,7 @@ class PowensController(http.Controller):
         except (WebviewError, UserError) as error:
             return self._refuse_callback(round_trip, query, error)
         # The invited user cannot read the bank: they come back to their request.
-        back_url = self._request_url(connection_request) if connection_request else self._journal_url(journal)
+        back_url = self._request_url(connection_request) if connection_request else self._bank_back_url(journal)
         if not result.ok:
             _logger.info("Powens webview of round trip %s ended with error %r", round_trip.id, result.error[:64])
             journal._powens_webview_failed(result.error)
@@ -84,8 +84,10 @@ class PowensController(http.Controller):
         return request.redirect(self._request_url(connection_request))
 
     @staticmethod
-    def _journal_url(journal):
-        return f"/odoo/action-account.action_account_journal_form/{journal.id}"
+    def _bank_back_url(journal):
+        """The client action that opens the bank on its POWENS tab, and the choice of its
+        account when one must be made (``account.journal.action_powens_back_from_webview``)."""
+        return f"/odoo/{const.BANK_BACK_PATH}?journal_id={journal.id}"
 
     @staticmethod
     def _request_url(connection_request):

@@ -82,6 +82,12 @@ class AccountJournal(models.Model):
     powens_account_choice_ids = fields.Many2many(
         "powens.account", compute="_compute_powens_account_choice_ids", string="Accounts to choose from"
     )
+    powens_other_account_ids = fields.Many2many(
+        "powens.account",
+        compute="_compute_powens_account_choice_ids",
+        string="Other shared accounts",
+        help="Accounts the holder shared in this bank's connection that feed no bank yet.",
+    )
     powens_request_ids = fields.One2many("powens.connection.request", "journal_id", string="Connection requests")
 
     _powens_account_unique = models.Constraint(
@@ -135,15 +141,16 @@ class AccountJournal(models.Model):
     def _get_bank_statements_available_sources(self):
         return super()._get_bank_statements_available_sources() + [("powens", "POWENS")]
 
-    @api.depends("powens_connection_id.account_ids", "powens_account_id")
+    @api.depends("powens_connection_id.account_ids.journal_ids", "powens_account_id")
     def _compute_powens_account_choice_ids(self):
+        """The accounts of the bank's connection the holder shared and no bank uses: to choose
+        from until the bank has its account, then the others, each offered as a bank of its own."""
         for journal in self:
-            if journal.powens_account_id:
-                journal.powens_account_choice_ids = False
-            else:
-                journal.powens_account_choice_ids = journal.powens_connection_id.account_ids.filtered(
-                    lambda account: account.enabled and not account.journal_ids
-                )
+            free = journal.powens_connection_id.account_ids.filtered(
+                lambda account: account.enabled and not account.journal_ids
+            )
+            journal.powens_account_choice_ids = False if journal.powens_account_id else free
+            journal.powens_other_account_ids = free if journal.powens_account_id else False
 
     # --- Guards -----------------------------------------------------------------------------
 
@@ -351,6 +358,17 @@ class AccountJournal(models.Model):
             self.env._("Choose the bank account"), "powens.account.link.wizard", {"default_journal_id": self.id}
         )
 
+    def action_powens_add_other_banks(self):
+        """Open the dialog that adds the other accounts shared in this bank's connection to the
+        referential, each as a connected bank of its own."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        return self._powens_dialog(
+            self.env._("Add the other shared accounts"),
+            "powens.account.add.banks.wizard",
+            {"default_journal_id": self.id},
+        )
+
     def action_powens_search_connectors(self):
         """ "Is my bank compatible?": search Powens' list of banks."""
         self._powens_check_can_connect()
@@ -421,6 +439,8 @@ class AccountJournal(models.Model):
             "name": title,
             "res_model": model,
             "view_mode": "form",
+            # Also run by the web client as is, unprocessed (static/src/bank_back_from_powens.js).
+            "views": [(False, "form")],
             "target": "new",
             "context": context,
         }

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..const import CALLBACK_ROUTE, REQUEST_OPEN_STATES
+from ..const import CALLBACK_CONNECTION_EXPAND, CALLBACK_ROUTE, REQUEST_OPEN_STATES
 from ..powens import PowensError
 from ..powens.urls import domain_host
 from ..powens.webview import build_connect_url, build_reconnect_url
@@ -72,7 +72,7 @@ class AccountJournal(models.Model):
         consent_before = journal.powens_connection_id.consent_expires_at
         if webview_state.flow == "reconnect":
             connections_data = [
-                client.get_connection(journal.powens_connection_id.powens_id, expand=("connector", "sources"))
+                client.get_connection(journal.powens_connection_id.powens_id, expand=CALLBACK_CONNECTION_EXPAND)
             ]
         else:
             connections_data = journal._powens_callback_connections(round_trip, client, result.connection_ids)
@@ -83,7 +83,7 @@ class AccountJournal(models.Model):
                 .sudo()
                 ._sync_from_powens(company, data, connected_by=connected_by, user=round_trip.powens_user_id)
             )
-            self.env["powens.account"].sudo()._sync_from_powens(connection, client.list_accounts(connection.powens_id))
+            self.env["powens.account"].sudo()._sync_from_connection_data(connection, data, client)
             connections |= connection
         if webview_state.consent_id:
             webview_state.consent_id.sudo().connection_id = connections[:1]
@@ -115,6 +115,32 @@ class AccountJournal(models.Model):
                     "powens_message": self.env._("Connected at Powens: choose which bank account feeds this journal."),
                 }
             )
+
+    def action_powens_back_from_webview(self):
+        """Where the browser lands back from Powens' webview (the client action
+        ``ingeneo_powens.bank_back_from_powens`` runs these in turn): the bank on its POWENS
+        tab and, at once, the choice of its account when one must be made, or else the offer
+        to add the other accounts the holder shared as banks of their own."""
+        self._powens_check_can_connect()
+        self.ensure_one()
+        actions = [self._powens_form_action()]
+        if self.powens_account_choice_ids:
+            actions.append(self.action_powens_choose_account())
+        elif self.powens_other_account_ids:
+            actions.append(self.action_powens_add_other_banks())
+        return actions
+
+    def _powens_form_action(self):
+        """The bank's form, open on its POWENS tab."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.name,
+            "res_model": "account.journal",
+            "res_id": self.id,
+            "views": [(self.env.ref("ingeneo_powens.account_journal_view_form_powens_tab").id, "form")],
+            "target": "current",
+        }
 
     def _powens_callback_connections(self, round_trip, client, connection_ids):
         """Powens' data of the connections a connect callback names, all of them made by this

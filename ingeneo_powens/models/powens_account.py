@@ -81,6 +81,16 @@ class PowensAccount(models.Model):
             accounts |= account
         return accounts
 
+    @api.model
+    def _sync_from_connection_data(self, connection, connection_data, client):
+        """The accounts of ``connection`` from Powens' ``connection_data``, read with the
+        ``all_accounts`` expansion so that one request brings its state and its accounts;
+        listed apart only when Powens did not expand them."""
+        accounts_data = connection_data.get("all_accounts")
+        if not isinstance(accounts_data, list):
+            accounts_data = client.list_accounts(connection.powens_id)
+        return self._sync_from_powens(connection, accounts_data)
+
     def _currency_from_powens(self, currency):
         code = currency.get("id") if isinstance(currency, dict) else currency
         if not code:

@@ -221,10 +221,7 @@ class PowensRetrieval(models.AbstractModel):
             client.sync_connection(connection.powens_id, psu_requested=True)
         data = client.get_connection(connection.powens_id, expand=CONNECTION_STATE_EXPAND)
         connection._sync_from_powens(journal.company_id, data)
-        accounts = data.get("all_accounts")
-        if not isinstance(accounts, list):
-            accounts = client.list_accounts(connection.powens_id)
-        self.env["powens.account"]._sync_from_powens(connection, accounts)
+        self.env["powens.account"]._sync_from_connection_data(connection, data, client)
 
     @api.model
     def _import_page(self, journal, page):

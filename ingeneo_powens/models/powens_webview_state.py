@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
-from ..const import STATE_HMAC_SCOPE, STATE_LIFETIME_SECONDS
+from ..const import CALLBACK_CONNECTION_EXPAND, STATE_HMAC_SCOPE, STATE_LIFETIME_SECONDS
 from ..powens import PowensError, PowensNotFound
 from ..powens.values import naive_utc, parse_datetime
 from ..powens.webhooks import as_id
@@ -143,7 +143,7 @@ class PowensWebviewState(models.Model):
         if recorded or powens_id in (round_trip.known_connection_ids or ()):
             return None
         try:
-            data = client.get_connection(powens_id, expand=("connector", "sources"))
+            data = client.get_connection(powens_id, expand=CALLBACK_CONNECTION_EXPAND)
         except PowensNotFound:
             return None
         if as_id(data.get("id_user")) not in (None, round_trip.powens_user_id.powens_id):

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
+from odoo.addons.base.models.res_bank import sanitize_account_number
+
 from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
 from ..powens import PowensAuthError, PowensClient, PowensError
 from ..powens.const import DEFAULT_WEBVIEW_URL
@@ -566,3 +568,17 @@ class ResCompany(models.Model):
             "target": "new",
             "context": {"default_company_id": self.id},
         }
+
+    def _powens_add_referential_bank(self, name, acc_number=False, currency=False):
+        """Create a bank of the referential, with its account number as Odoo keeps it (a bank
+        account of the company's partner) and its currency when it is not the company's, so
+        that the account shared at Powens with this IBAN is linked by itself. As superuser:
+        holders of the right add banks without being accounting administrators."""
+        self._powens_check_setup_right()
+        self.ensure_one()
+        values = {"name": name, "type": "bank", "company_id": self.id}
+        if acc_number:
+            values["bank_acc_number"] = sanitize_account_number(acc_number)
+        if currency and currency != self.currency_id:
+            values["currency_id"] = currency.id
+        return self.env["account.journal"].sudo().with_company(self).create(values)

@@ -14,6 +14,7 @@ from . import test_powens_counterparties
 from . import test_powens_cron_workers
 from . import test_powens_digest
 from . import test_powens_fair_use
+from . import test_powens_first_connection
 from . import test_powens_first_sync
 from . import test_powens_gdpr
 from . import test_powens_history_bound

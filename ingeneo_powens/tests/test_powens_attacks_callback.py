@@ -284,7 +284,10 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def test_callback_failing_at_powens_leaves_nothing_at_powens(self):
         callback = WebviewDriver(self.sandbox.webview_url).connect(self.start_webview(self.bank))
         made = int(query_of(callback)["connection_id"])
-        self.sandbox.control("POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/accounts"})
+        # The connection and its accounts come in one request: Powens refuses that one.
+        self.sandbox.control(
+            "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": f"/connections/{made}"}
+        )
         response = self.open_as(self.relative(callback), "powens_setup")
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.env["powens.connection"].search([("powens_id", "=", made)]))

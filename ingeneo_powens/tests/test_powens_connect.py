@@ -33,7 +33,7 @@ class TestPowensConnect(PowensSandboxMixin, HttpCase):
         self.bank.bank_acc_number = target["iban"]
         response = self.open_callback(callback)
         self.assertEqual(response.status_code, 303)
-        self.assertIn(f"/odoo/action-account.action_account_journal_form/{self.bank.id}", response.headers["Location"])
+        self.assertIn(f"/odoo/powens-bank?journal_id={self.bank.id}", response.headers["Location"])
         self.assertEqual(self.bank.powens_state, "waiting")
         self.assertIn("48 to 72 hours", self.bank.powens_message)
         self.assertEqual(self.bank.powens_account_id.powens_id, target["id"])

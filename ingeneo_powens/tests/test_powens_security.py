@@ -417,6 +417,7 @@ MODEL_MATRIX = {
     "powens.bulk.action": INTERNAL_WIZARD,
     "powens.bulk.action.company": INTERNAL_WIZARD,
     "powens.bulk.action.result": INTERNAL_WIZARD,
+    "powens.account.add.banks.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.account.link.wizard": {"admin": ("rwc", "rwc"), "holder": ("rwc", "rwc")},
     "powens.connection": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.connection.request": {"invited": ("r", ""), "admin": ("r", "r"), "holder": ("r", "")},
@@ -469,6 +470,8 @@ MODEL_MATRIX = {
 SETUP = {"admin": (True, True), "holder": (True, False)}
 # "model.action" -> role -> (allowed in A, in B).
 ACTION_MATRIX = {
+    "account.journal.action_powens_add_other_banks": SETUP,
+    "account.journal.action_powens_back_from_webview": SETUP,
     "account.journal.action_powens_choose_account": SETUP,
     "account.journal.action_powens_choose_request_user": SETUP,
     "account.journal.action_powens_connect": SETUP,
@@ -485,6 +488,7 @@ ACTION_MATRIX = {
     "account.journal.action_powens_search_connectors": SETUP,
     "account.journal.action_powens_sync": SETUP,
     "account.referential.bank.wizard.action_save": SETUP,
+    "powens.account.add.banks.wizard.action_add_banks": SETUP,
     "powens.account.link.wizard.action_link": SETUP,
     "powens.connection.request.action_cancel": SETUP,
     "powens.connection.request.action_consent": {"invited": (True, False)},
@@ -772,6 +776,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         return {
             "powens.consent.wizard": {"journal_id": journal.id, "accepted": True},
             "powens.account.link.wizard": {"journal_id": journal.id, "account_id": records["powens.account"].id},
+            "powens.account.add.banks.wizard": {"journal_id": journal.id},
             "powens.connector.search": {"company_id": company.id, "search_text": "banque"},
             "powens.connector.search.result": {
                 "search_id": self.env["powens.connector.search"].create({"company_id": company.id}).id
@@ -847,6 +852,8 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "action_powens_manage",
                 "action_powens_choose_request_user",
                 "action_powens_choose_account",
+                "action_powens_add_other_banks",
+                "action_powens_back_from_webview",
                 "action_powens_search_connectors",
                 "action_powens_open_lines",
                 "action_powens_sync",
@@ -871,6 +878,9 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             "powens.connection.request.action_decline": on("request", "action_decline"),
             "powens.consent.wizard.action_continue": wizard("powens.consent.wizard", "action_continue"),
             "powens.account.link.wizard.action_link": wizard("powens.account.link.wizard", "action_link"),
+            "powens.account.add.banks.wizard.action_add_banks": wizard(
+                "powens.account.add.banks.wizard", "action_add_banks"
+            ),
             "powens.connector.search.action_search": wizard("powens.connector.search", "action_search"),
             "account.referential.bank.wizard.action_save": wizard("account.referential.bank.wizard", "action_save"),
         }

@@ -53,6 +53,27 @@ class TestTours(PowensSandboxMixin, HttpCase):
         self.assertEqual(bank.powens_state, "connected")
         self.assertTrue(self.env["account.bank.statement.line"].search_count([("journal_id", "=", bank.id)]))
 
+    def test_first_connection_from_add_bank_with_its_iban(self):
+        """Issue 16 §4: the bank added with its IBAN comes back from Powens on its POWENS tab,
+        its account linked by itself; the other shared accounts become banks in one click.
+        Issue 16 §1: after the first retrieval, "Créer le solde d'ouverture" brings the gap
+        with the bank to 0."""
+        self.start_tour("/odoo", "ingeneo_powens_first_connection", login="powens_setup")
+        bank = self.env["account.journal"].search(
+            [("company_id", "=", self.company.id), ("name", "=", "Banque de test - compte courant")]
+        )
+        self.assertEqual(bank.bank_acc_number, autopilot_iban())
+        self.assertEqual(bank.powens_account_id.iban, autopilot_iban())
+        self.assertEqual(bank.powens_state, "connected")
+        self.assertTrue(self.env["account.bank.statement.line"].search_count([("journal_id", "=", bank.id)]))
+        self.assertEqual(bank.powens_opening_state, "created")
+        self.assertTrue(bank.powens_opening_line_id.amount)
+        currency = bank.currency_id or bank.company_id.currency_id
+        self.assertTrue(currency.is_zero(bank.powens_balance_difference), "the gap with the bank is 0")
+        others = bank.powens_connection_id.account_ids - bank.powens_account_id
+        self.assertTrue(others)
+        self.assertEqual(others.journal_ids.mapped("powens_state"), ["waiting"] * len(others))
+
     def test_option_2_from_the_request_to_the_managers_connection(self):
         """The accountant sends the request; the manager, who holds the credentials and no
         accounting right, connects the bank from the notification; the accountant then

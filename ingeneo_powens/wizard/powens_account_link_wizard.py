@@ -35,4 +35,6 @@ class PowensAccountLinkWizard(models.TransientModel):
         self.journal_id._powens_check_can_connect()
         self._check_account_available()
         self.journal_id._powens_link_account(self.account_id.sudo())
+        if self.journal_id.powens_other_account_ids:
+            return self.journal_id.action_powens_add_other_banks()
         return {"type": "ir.actions.act_window_close"}
