@@ -23,6 +23,7 @@ ever typed into Powens' webview.
         "views/account_bank_statement_line_views.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
+        "views/powens_cockpit_views.xml",
         "views/res_config_settings_views.xml",
         "views/powens_connection_views.xml",
         "views/powens_connection_request_views.xml",

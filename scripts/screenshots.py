@@ -183,6 +183,7 @@ def open_referential(browser):
     browser.click(".o_navbar_apps_menu button")
     browser.click(".o_app[data-menu-xmlid='account.menu_finance']")
     browser.click(".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']")
+    browser.click(".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_accounting_referential_company']")
     browser.click(".o_form_view a.nav-link[name=accounting_referential]")
 
 

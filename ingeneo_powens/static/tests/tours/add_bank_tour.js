@@ -1,8 +1,9 @@
 import { registry } from "@web/core/registry";
 
 // Option 1, first part, as the accountant holding the right: the Invoicing app ->
-// "Référentiel comptable" -> its tab -> Bank -> "+ Ajouter" -> name -> "Enregistrer" -> the new
-// bank's form. Selectors name the elements, so the tour runs in French as in English.
+// "Référentiel comptable" (menu) -> "Référentiel comptable" -> its tab -> Bank -> "+ Ajouter" ->
+// name -> "Enregistrer" -> the new bank's form. Selectors name the elements, so the tour runs
+// in French as in English.
 registry.category("web_tour.tours").add("ingeneo_powens_add_bank", {
     steps: () => [
         {
@@ -15,6 +16,10 @@ registry.category("web_tour.tours").add("ingeneo_powens_add_bank", {
         },
         {
             trigger: ".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_accounting_referential_company']",
             run: "click",
         },
         {
