@@ -10,7 +10,7 @@ ever typed into Powens' webview.
     "website": "https://www.ingeneo.fr",
     "license": "LGPL-3",
     "category": "Accounting/Accounting",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "depends": ["account", "mail"],
     "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [

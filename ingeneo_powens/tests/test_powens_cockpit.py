@@ -1,4 +1,6 @@
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -9,6 +11,7 @@ from scripts.bench_cockpit import measure_cockpit
 
 from .common import PowensSandboxMixin
 
+MIGRATION = Path(__file__).resolve().parents[1] / "migrations" / "19.0.1.2.0" / "post-migrate.py"
 READER_GROUPS = "base.group_user,account.group_account_user"
 SETUP_GROUPS = f"{READER_GROUPS},ingeneo_powens.group_accounting_setup"
 
@@ -302,3 +305,27 @@ class TestPowensCockpitUpkeep(PowensSandboxMixin, TransactionCase):
         self.assertIn(self.bank, journals.search(journals._powens_cockpit_filter_domains()["filter_request_pending"]))
         connection_request.state = "cancelled"
         self.assertFalse(self.bank.powens_open_request_id)
+
+    def test_the_migration_gives_the_banks_fed_before_what_their_retrievals_knew(self):
+        connection = self.connect_at_powens(self.bank, accounts=1)
+        self.bank._powens_link_account(connection.account_ids)
+        self.env["powens.retrieval"]._retrieve(self.bank, "manual")
+        self.set_state(connection, "wrongpass")
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
+        fields_kept = ("powens_last_movement_date", "powens_last_retrieval_outcome", "powens_last_error")
+        retrieved = [self.bank[name] for name in fields_kept]
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_journal SET powens_last_movement_date = NULL, powens_last_retrieval_at = NULL, "
+            "powens_last_retrieval_outcome = NULL, powens_last_error = NULL WHERE id = %s",
+            [self.bank.id],
+        )
+        self.env.invalidate_all()
+        spec = importlib.util.spec_from_file_location("ingeneo_powens_post_migrate_19_0_1_2_0", MIGRATION)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.1.0")
+        self.assertEqual([self.bank[name] for name in fields_kept], retrieved)
+        self.assertEqual(retrieved[1], "failure")
+        self.assertTrue(retrieved[0])
+        self.assertEqual(self.bank.powens_last_retrieval_at, self.bank.powens_sync_log_ids[:1].started_at)
