@@ -3,6 +3,7 @@ from datetime import timedelta
 from lxml import etree
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 
@@ -119,41 +120,43 @@ class AccountJournal(models.Model):
             journal.powens_consent_days_left = (expiry.date() - today).days if expiry else 0
 
     def _compute_powens_pending_count(self):
+        # As superuser: a count shown to every reader of the banks (invoicing users too); the
+        # pending movements themselves stay the accounting readers'.
         counts = dict(
-            self.env["powens.pending.transaction"]._read_group(
-                [("journal_id", "in", self.ids)], ["journal_id"], ["__count"]
-            )
+            self.env["powens.pending.transaction"]
+            .sudo()
+            ._read_group([("journal_id", "in", self._origin.ids)], ["journal_id"], ["__count"])
         )
         for journal in self:
             journal.powens_pending_count = counts.get(journal._origin, 0)
 
     def _compute_powens_cockpit_alerts(self):
+        """One query per alert for all the banks read, as their filters select them now."""
+        banks = Domain("id", "in", self._origin.ids)
         alerts = {
             "powens_consent_expiring": self._search_powens_consent_expiring("=", True),
             "powens_in_error_48h": self._search_powens_in_error_48h("=", True),
             "powens_no_movement_7d": self._search_powens_no_movement_7d("=", True),
         }
         for field_name, domain in alerts.items():
-            matching = self.filtered_domain(domain)
+            matching = self.search(banks & domain)
             for journal in self:
-                journal[field_name] = journal in matching
+                journal[field_name] = journal._origin in matching
 
     def _powens_alert_domain(self, operator, value, domain):
         """The search of an alert field: ``domain`` for "is", its negation for "is not"."""
         if operator not in ("=", "!=") or not isinstance(value, bool):
             return NotImplemented
-        return domain if (operator == "=") == value else ["!", *domain]
+        return domain if (operator == "=") == value else ~domain
 
     def _search_powens_consent_expiring(self, operator, value):
         limit = fields.Datetime.now() + CONSENT_EXPIRING_WITHIN
+        # The connections are the right's; the consent's end is shown to every reader.
         return self._powens_alert_domain(
             operator,
             value,
-            [
-                ("powens_state", "not in", NOT_FED_STATES),
-                # The connections are the right's; the consent's end is shown to every reader.
-                ("powens_connection_id", "any!", [("consent_expires_at", "<=", limit)]),
-            ],
+            Domain("powens_state", "not in", NOT_FED_STATES)
+            & Domain("powens_connection_id", "any!", Domain("consent_expires_at", "<=", limit)),
         )
 
     def _search_powens_in_error_48h(self, operator, value):
@@ -161,33 +164,27 @@ class AccountJournal(models.Model):
         return self._powens_alert_domain(
             operator,
             value,
-            [
-                ("powens_state", "not in", NOT_FED_STATES),
-                ("powens_error_since", "!=", False),
-                ("powens_error_since", "<=", since),
-            ],
+            Domain("powens_state", "not in", NOT_FED_STATES)
+            & Domain("powens_error_since", "!=", False)
+            & Domain("powens_error_since", "<=", since),
         )
 
     def _search_powens_no_movement_7d(self, operator, value):
         """Fed by Powens, and no movement booked within 7 days: the last one is older, or none
         came since a connection made more than 7 days ago."""
         day = fields.Date.context_today(self) - NO_MOVEMENT_ALERT_AFTER
+        connected_long_ago = Domain(
+            "powens_connection_id", "any!", Domain("create_date", "<", fields.Datetime.now() - NO_MOVEMENT_ALERT_AFTER)
+        )
         return self._powens_alert_domain(
             operator,
             value,
-            [
-                ("powens_account_id", "!=", False),
-                ("powens_state", "not in", NOT_FED_STATES),
-                "|",
-                ("powens_last_movement_date", "<", day),
-                "&",
-                ("powens_last_movement_date", "=", False),
-                (
-                    "powens_connection_id",
-                    "any!",
-                    [("create_date", "<", fields.Datetime.now() - NO_MOVEMENT_ALERT_AFTER)],
-                ),
-            ],
+            Domain("powens_account_id", "!=", False)
+            & Domain("powens_state", "not in", NOT_FED_STATES)
+            & (
+                Domain("powens_last_movement_date", "<", day)
+                | (Domain("powens_last_movement_date", "=", False) & connected_long_ago)
+            ),
         )
 
     # --- Kept up to date where the data changes -------------------------------------------
@@ -234,11 +231,14 @@ class AccountJournal(models.Model):
 
     # --- The cockpit ----------------------------------------------------------------------
 
+    @api.model
     def action_open_powens_cockpit(self):
         """ "POWENS banks" over every company of the user, whatever the company switcher
-        shows: the cockpit is the firm's view of its clients. The current company stays
+        shows: the cockpit is the firm's view of its clients. For whoever reads the banks (the
+        menu), or the bank it is called from (a card of the dashboard). The current company stays
         first (the one new records default to); the record rules still apply, and Odoo
         refuses a company the user does not belong to."""
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("ingeneo_powens.action_powens_cockpit")
         companies = self.env.company | self.env.user.company_ids
         action["context"] = dict(safe_eval(action.get("context") or "{}"), allowed_company_ids=companies.ids)

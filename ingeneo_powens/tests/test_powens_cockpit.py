@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from scripts.bench_cockpit import measure_cockpit
+from scripts.bench_cockpit import fields_spec, measure_cockpit
 
 from .common import PowensSandboxMixin
 
@@ -193,6 +193,31 @@ class TestPowensCockpitFilters(CockpitCase):
             journals.browse(self.foreign.id).read(["name", "powens_state"])
         with self.assertRaises(AccessError):
             journals.with_context(allowed_company_ids=(self.client_a | self.stranger).ids).search(domain)
+
+    def test_an_invoicing_user_reads_every_column_the_list_shows_them(self):
+        """The list as the web client reads it for a user of Invoicing only: the alerts and
+        counts computed for all the rows, the right's columns gone."""
+        invoicing = new_test_user(
+            self.env,
+            login="cockpit_invoicing",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.client_a.id,
+            company_ids=(self.client_a | self.client_b).ids,
+        )
+        journals, domain = self.cockpit(invoicing)
+        spec = fields_spec(journals, "list")
+        self.assertNotIn("powens_balance", spec)
+        self.env["powens.pending.transaction"].create({"journal_id": self.silent.id, "powens_transaction_id": "p1"})
+        alerts = ["powens_consent_expiring", "powens_in_error_48h", "powens_no_movement_7d", "powens_pending_count"]
+        rows = {
+            row["id"]: [row[name] for name in alerts]
+            for row in journals.web_search_read(domain, dict(spec, **{name: {} for name in alerts}))["records"]
+        }
+        self.assertEqual(len(rows), len(self.all_banks))
+        self.assertEqual(rows[self.consent_ending.id], [True, False, False, 0])
+        self.assertEqual(rows[self.strong_auth.id], [False, True, False, 0])
+        self.assertEqual(rows[self.silent.id], [False, False, True, 1])
+        self.assertEqual(rows[self.new.id], [False, False, False, 0])
 
     def test_a_reader_without_the_right_sees_but_cannot_act(self):
         journals = self.cockpit(self.reader)[0]

@@ -451,6 +451,14 @@ MODEL_MATRIX = {
 SETUP = {"admin": (True, True), "holder": (True, False)}
 # "model.action" -> role -> (allowed in A, in B).
 ACTION_MATRIX = {
+    # Opens the cockpit, for whoever reads the bank it is called from (the menu calls it on
+    # none); the cockpit's search applies the companies (test_powens_cockpit).
+    "account.journal.action_open_powens_cockpit": {
+        "accountant": (True, False),
+        "admin_without_right": (True, False),
+        "admin": (True, True),
+        "holder": (True, False),
+    },
     "account.journal.action_powens_choose_account": SETUP,
     "account.journal.action_powens_choose_request_user": SETUP,
     "account.journal.action_powens_connect": SETUP,
@@ -802,6 +810,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "action_powens_open_lines",
                 "action_powens_sync",
                 "action_powens_disconnect",
+                "action_open_powens_cockpit",
             )
         }
         return {
