@@ -6,8 +6,8 @@ import { reconnectOnPowensTab } from "@ingeneo_powens/../tests/tours/powens_tour
 const ACTION_REQUIRED_FILTER = ".o_filter_menu .o_menu_item:contains(Action requise), .o_filter_menu .o_menu_item:contains(Action required)";
 const ACTION_REQUIRED_FACET = ".o_searchview_facet:contains(Action requise), .o_searchview_facet:contains(Action required)";
 
-/** The Invoicing app -> "Référentiel comptable" -> "Banques POWENS", filtered on "Action requise". */
-function openCockpitOnActionRequired() {
+/** The Invoicing app -> "Référentiel comptable" -> "Banques POWENS". */
+function openCockpit() {
     return [
         {
             trigger: ".o_navbar_apps_menu button",
@@ -28,6 +28,13 @@ function openCockpitOnActionRequired() {
         {
             trigger: ".o_list_renderer .o_group_header",
         },
+    ];
+}
+
+/** The cockpit, filtered on "Action requise". */
+function openCockpitOnActionRequired() {
+    return [
+        ...openCockpit(),
         {
             trigger: ".o_searchview_dropdown_toggler",
             run: "click",
@@ -47,6 +54,22 @@ function openCockpitOnActionRequired() {
 // cockpit, "Action requise" lists it no more.
 registry.category("web_tour.tours").add("ingeneo_powens_cockpit_reconnect", {
     steps: () => [
+        // Its kanban (cards by company) and its pivot (companies x statuses) first.
+        ...openCockpit(),
+        {
+            trigger: "button.o_switch_view.o_kanban",
+            run: "click",
+        },
+        {
+            trigger: ".o_kanban_record:contains(Banque test):contains(Action requise)",
+        },
+        {
+            trigger: "button.o_switch_view.o_pivot",
+            run: "click",
+        },
+        {
+            trigger: ".o_pivot .o_pivot_header_cell_closed:contains(Action requise)",
+        },
         ...openCockpitOnActionRequired(),
         {
             // The company's group once filtered: the one bank asking for an action.
