@@ -10,7 +10,7 @@ ever typed into Powens' webview.
     "website": "https://www.ingeneo.fr",
     "license": "LGPL-3",
     "category": "Accounting/Accounting",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "depends": ["account", "mail"],
     "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [
@@ -24,6 +24,7 @@ ever typed into Powens' webview.
         "views/account_bank_statement_line_views.xml",
         "views/account_journal_views.xml",
         "views/res_company_views.xml",
+        "views/powens_cockpit_views.xml",
         "views/res_config_settings_views.xml",
         "views/powens_connection_views.xml",
         "views/powens_connection_request_views.xml",

@@ -188,6 +188,7 @@ def open_referential(browser):
     browser.click(".o_navbar_apps_menu button")
     browser.click(".o_app[data-menu-xmlid='account.menu_finance']")
     browser.click(".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']")
+    browser.click(".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_accounting_referential_company']")
     browser.click(".o_form_view a.nav-link[name=accounting_referential]")
 
 
@@ -363,6 +364,33 @@ def action_required(browser, odoo, sandbox, out):
     browser.shoot(out / "18-ma-banque-est-elle-compatible.png")
 
 
+def open_cockpit(browser):
+    browser.click(".o_navbar_apps_menu button")
+    browser.click(".o_app[data-menu-xmlid='account.menu_finance']")
+    browser.click(".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']")
+    browser.click(".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_powens_cockpit']")
+    browser.wait(".o_list_renderer .o_group_header")
+
+
+def cockpit(browser, odoo, out):
+    """ "Banques POWENS": every bank of every company of the accountant, by company; then the
+    filter "Action requise" (after ``action_required``, the demo's bank asking for a strong
+    authentication)."""
+    browser.log_in(odoo, "comptable")
+    open_cockpit(browser)
+    for header in range(browser.evaluate("document.querySelectorAll('.o_group_header').length")):
+        browser.evaluate(f"document.querySelectorAll('.o_group_header')[{header}].click()")
+        browser.settle()
+    browser.wait(".o_data_row")
+    browser.shoot(out / "19-banques-powens.png")
+    browser.click(".o_searchview_dropdown_toggler")
+    browser.click(".o_filter_menu .o_menu_item", "Action requise")
+    browser.click(".o_searchview_dropdown_toggler")
+    browser.click(".o_list_renderer .o_group_header")
+    browser.wait(".o_data_row", "Action requise")
+    browser.shoot(out / "20-banques-powens-action-requise.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--odoo", required=True)
@@ -376,6 +404,7 @@ def main():
         first_connection(browser, arguments.odoo, arguments.out)
         option_2(browser, arguments.odoo, arguments.out)
         action_required(browser, arguments.odoo, arguments.sandbox, arguments.out)
+        cockpit(browser, arguments.odoo, arguments.out)
     except Exception:
         failure = Path(tempfile.gettempdir()) / "ingeneo-screenshots-failure.png"
         failure.write_bytes(base64.b64decode(browser.send("Page.captureScreenshot", format="png")["data"]))

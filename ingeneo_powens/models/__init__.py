@@ -12,6 +12,7 @@ from . import account_journal_retrieval_schedule
 from . import account_journal_powens_advice
 from . import account_journal_webview
 from . import account_journal_continuity
+from . import account_journal_cockpit
 from . import powens_pending_transaction
 from . import powens_refused_transaction
 from . import powens_sync_log

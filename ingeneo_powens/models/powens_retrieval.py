@@ -129,6 +129,7 @@ class PowensRetrieval(models.AbstractModel):
         retrieval.env["powens.sync.log"]._record(
             journal, trigger, started_at, time.monotonic() - clock, result.counts, result.error or False
         )
+        journal._powens_cockpit_record_retrieval(result)
         retrieval._post_counts(journal, result.counts)
         return result
 

@@ -6,6 +6,7 @@ from . import test_powens_attacks_contract
 from . import test_powens_attacks_webhook
 from . import test_powens_bank_isolation
 from . import test_powens_bulk_actions
+from . import test_powens_cockpit
 from . import test_powens_connect
 from . import test_powens_connection_request
 from . import test_powens_consent_dates

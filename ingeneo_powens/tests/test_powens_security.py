@@ -472,6 +472,14 @@ SETUP = {"admin": (True, True), "holder": (True, False)}
 ACTION_MATRIX = {
     "account.journal.action_powens_add_other_banks": SETUP,
     "account.journal.action_powens_back_from_webview": SETUP,
+    # Opens the cockpit, for whoever reads the bank it is called from (the menu calls it on
+    # none); the cockpit's search applies the companies (test_powens_cockpit).
+    "account.journal.action_open_powens_cockpit": {
+        "accountant": (True, False),
+        "admin_without_right": (True, False),
+        "admin": (True, True),
+        "holder": (True, False),
+    },
     "account.journal.action_powens_choose_account": SETUP,
     "account.journal.action_powens_choose_request_user": SETUP,
     "account.journal.action_powens_connect": SETUP,
@@ -858,6 +866,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "action_powens_open_lines",
                 "action_powens_sync",
                 "action_powens_disconnect",
+                "action_open_powens_cockpit",
             )
         }
         return {

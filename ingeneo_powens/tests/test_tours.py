@@ -100,7 +100,9 @@ class TestTours(PowensSandboxMixin, HttpCase):
         self.start_tour(bank_url, "ingeneo_powens_bank_movements", login="powens_setup")
         self.assertEqual(self.bank.powens_state, "connected")
 
-    def test_reconnect_after_the_bank_asks_for_strong_authentication(self):
+    def bank_asking_for_strong_authentication(self):
+        """The bank, connected and retrieved, then asking for a strong authentication again;
+        returns its connection."""
         connection = self.connect_at_powens(self.bank, accounts=1)
         self.bank._powens_link_account(connection.account_ids)
         self.retrieve(self.bank, "manual")
@@ -112,7 +114,10 @@ class TestTours(PowensSandboxMixin, HttpCase):
         )
         self.retrieve(self.bank)
         self.assertEqual(self.bank.powens_state, "action_required")
+        return connection
 
+    def test_reconnect_after_the_bank_asks_for_strong_authentication(self):
+        connection = self.bank_asking_for_strong_authentication()
         self.start_tour(
             f"/odoo/action-account.action_account_journal_form/{self.bank.id}",
             "ingeneo_powens_reconnect_bank",
@@ -120,3 +125,13 @@ class TestTours(PowensSandboxMixin, HttpCase):
         )
         self.assertEqual(self.bank.powens_state, "connected")
         self.assertFalse(connection.powens_state)
+
+    def test_cockpit_from_action_required_to_the_reconnected_bank(self):
+        """The cockpit's "Action requise" leads to the bank asking for a strong authentication;
+        reconnected, it leaves the filter."""
+        connection = self.bank_asking_for_strong_authentication()
+        self.assertTrue(self.bank.powens_action_required)
+        self.start_tour("/odoo", "ingeneo_powens_cockpit_reconnect", login="powens_setup")
+        self.assertEqual(self.bank.powens_state, "connected")
+        self.assertFalse(connection.powens_state)
+        self.assertFalse(self.bank.powens_action_required)

@@ -20,6 +20,10 @@ export function addBankToReferential(name, iban = null) {
             run: "click",
         },
         {
+            trigger: ".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_accounting_referential_company']",
+            run: "click",
+        },
+        {
             trigger: ".o_form_view a.nav-link[name=accounting_referential]",
             run: "click",
         },
@@ -93,6 +97,38 @@ export function retrieveMovements() {
         },
         {
             trigger: ".o_field_widget[name=powens_state]:contains(Connectée)",
+        },
+    ];
+}
+
+/**
+ * On the form of a bank whose bank asks for a strong authentication again (Powens'
+ * SCARequired): its POWENS tab, "Action requise", "Reconnecter" -> consent -> Powens' reconnect
+ * webview (the sandbox drives itself in tests, one-time code included) -> back on the bank,
+ * connected again.
+ */
+export function reconnectOnPowensTab() {
+    return [
+        {
+            trigger: "a.nav-link[name=powens]",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=powens_state]:contains(Action requise)",
+        },
+        {
+            trigger: ".alert-warning .o_field_widget[name=powens_message]:contains(authentification forte)",
+        },
+        {
+            trigger: "button[name=action_powens_reconnect].btn-primary:contains(Reconnecter)",
+            run: "click",
+        },
+        ...consentThroughPowensWebview(),
+        {
+            trigger: ".o_field_widget[name=powens_state]:contains(Connectée)",
+        },
+        {
+            trigger: ".o_form_view:not(:has(button[name=action_powens_reconnect].btn-primary))",
         },
     ];
 }
