@@ -23,3 +23,4 @@ from . import test_powens_refused_movements
 from . import test_powens_fair_use
 from . import test_powens_consent_dates
 from . import test_powens_advice
+from . import test_powens_database_contract
