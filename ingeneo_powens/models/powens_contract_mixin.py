@@ -141,7 +141,10 @@ class PowensContractMixin(models.AbstractModel):
             for field_name, value in typed.items():
                 if value:
                     contract.sudo()._powens_store_secret(SECRET_INPUTS[field_name], value)
+        # What was typed is not kept, even in this transaction's cache: read back, it is empty.
+        self.invalidate_recordset(list(SECRET_INPUTS))
 
+    @api.depends("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
     @api.depends_context("uid")
     def _compute_powens_secrets_set(self):
         for contract in self:
