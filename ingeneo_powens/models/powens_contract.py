@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .powens_contract_mixin import POWENS_CONTRACT_FIELDS
+
 DATABASE_CONTRACT_XMLID = "ingeneo_powens.powens_database_contract"
 
 
@@ -35,6 +37,8 @@ class PowensContract(models.Model):
         company using it."""
         if not self.env.su:
             self._powens_check_contract_right()
+        if not vals.keys() & POWENS_CONTRACT_FIELDS:
+            return super().write(vals)  # a ciphertext stored by the secret's input, noted there
         before = {contract: contract._powens_contract_snapshot() for contract in self}
         origins = {contract: contract._powens_origin() for contract in self}
         result = super().write(vals)

@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..const import CALLBACK_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+from .powens_contract_mixin import POWENS_CONTRACT_FIELDS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -40,6 +41,22 @@ class ResConfigSettings(models.TransientModel):
     )
     powens_redirect_uri = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
     powens_webhook_url = fields.Char(compute="_compute_powens_public_urls", groups=SETUP_GROUP)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """The database's contract is written once per save, with what changed only (the form
+        sends every field): one note in its chatter, its checks run once, and a save of other
+        settings does not touch it."""
+        contract = self.env["powens.contract"]._powens_database()
+        changes = []
+        for vals in vals_list:
+            typed = {name: vals.pop(name) for name in POWENS_CONTRACT_FIELDS if name in vals}
+            changes.append({name: value for name, value in typed.items() if (value or False) != contract[name]})
+        records = super().create(vals_list)
+        for settings, values in zip(records, changes, strict=True):
+            if values:
+                settings.powens_contract_id.write(values)
+        return records
 
     def _compute_powens_public_urls(self):
         """The URLs to declare in the Powens console: they must match to the letter."""

@@ -8,7 +8,7 @@ import json
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import file_open, mute_logger
 
 from ..const import SETUP_GROUP
 from ..powens.signature import sign_webhook
@@ -152,8 +152,9 @@ class TestPowensDatabaseContract(PowensSandboxMixin, TransactionCase):
         settings = self.env["res.config.settings"].with_user(self.admin)
         settings.create({"powens_client_id": "4242", "powens_webhook_secret": "a-new-webhook-secret-value"}).execute()
         notes = self.contract.message_ids
+        self.assertEqual(len(notes), 1, "one save, one note")
         self.assertEqual(notes.author_id, self.admin.partner_id)
-        bodies = " ".join(notes.mapped("body"))
+        bodies = notes.body
         self.assertIn("Powens client ID", bodies)
         self.assertIn("Powens webhook secret", bodies)
         self.assertNotIn("4242", bodies)
@@ -190,6 +191,19 @@ class TestPowensDatabaseContract(PowensSandboxMixin, TransactionCase):
         self.assertEqual((settings.powens_client_secret, settings.powens_webhook_secret), (False, False))
         with self.assertRaises(AccessError):
             self.contract.with_user(self.setup_user).read(["powens_client_secret_encrypted"])
+
+    def test_a_copied_database_forgets_the_databases_secrets(self):
+        """neutralize.sql: a staging copy cannot talk to Powens with the database's contract."""
+        with file_open("ingeneo_powens/data/neutralize.sql") as neutralize:
+            self.env.cr.execute(neutralize.read())
+        self.env.invalidate_all()
+        stored = self.stored()
+        self.assertEqual(
+            (stored["powens_client_secret_encrypted"], stored["powens_webhook_secret_encrypted"]), (None, None)
+        )
+        with self.assertRaises(UserError) as refusal:
+            self.company._powens_client()
+        self.assertIn("not configured", str(refusal.exception))
 
     # --- where it sends requests and browsers ------------------------------------------------------
 
