@@ -10,6 +10,7 @@ class ResConfigSettings(models.TransientModel):
     # The database's Powens contract, used by every company carrying none of its own.
     powens_contract_id = fields.Many2one(
         "powens.contract",
+        string="Powens contract",
         default=lambda self: self.env["powens.contract"]._powens_database(),
         groups=SETUP_GROUP,
     )
