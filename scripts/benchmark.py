@@ -257,8 +257,9 @@ def run_in_own_process(args, step, *step_args):
 
 
 def configure_company(env, sandbox):
-    company = env.company
-    company.write(
+    """The database's contract at the sandbox, which the company (every company) uses."""
+    contract = env["powens.contract"]._powens_database()
+    contract.write(
         {
             "powens_domain": "sandbox",
             "powens_client_id": sandbox.client_id,
@@ -266,8 +267,8 @@ def configure_company(env, sandbox):
             "powens_webhook_secret": sandbox.webhook_secret,
         }
     )
-    company.write({"powens_api_url": sandbox.api_url, "powens_webview_url": sandbox.webview_url})
-    return company
+    contract.write({"powens_api_url": sandbox.api_url, "powens_webview_url": sandbox.webview_url})
+    return env.company
 
 
 def connected_bank(env, sandbox, name, transactions):

@@ -229,29 +229,15 @@ def retrieve_as_scheduled(journal):
     env["powens.retrieval"].with_company(journal.company_id).with_context(lang="fr_FR")._retrieve(journal, "cron")
 
 
-def give_sandbox_contract(company, model):
-    """The same Powens contract (the local sandbox's) as ``model``, the main company: its
-    secrets are copied encrypted, with the server's one key."""
-    company.write(
-        {
-            "powens_domain": model.powens_domain,
-            "powens_client_id": model.powens_client_id,
-            "powens_client_secret_encrypted": model.powens_client_secret_encrypted,
-            "powens_webhook_secret_encrypted": model.powens_webhook_secret_encrypted,
-        }
-    )
-    company.write({"powens_api_url": model.powens_api_url, "powens_webview_url": model.powens_webview_url})
-
-
-def add_client_company(identity, model):
-    """Another client company of the firm: French, in euros, with the sandbox's contract and no
-    bank yet. The generic chart of accounts: the French one would add some 15 s to the build."""
+def add_client_company(identity):
+    """Another client company of the firm: French, in euros, on the database's Powens contract
+    (the sandbox's), with no bank yet. The generic chart of accounts: the French one would add
+    some 15 s to the build."""
     # Created without its country: a country on create installs its localisation.
     company = env["res.company"].create({"name": identity["name"]})
     company.write({**identity, "country_id": env.ref("base.fr").id, "currency_id": env.ref("base.EUR").id})
     env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
     company.partner_id.lang = "fr_FR"
-    give_sandbox_contract(company, model)
     remove_chart_banks(company)
     return company
 
@@ -318,8 +304,8 @@ remove_chart_banks(company)
 add_known_suppliers(company)
 connected = connect_with_history(add_bank(company, CONNECTED_BANK[0]), users["comptable"], CONNECTED_BANK[1])
 add_bank(company, WAITING_BANK)
-garage = add_client_company(GARAGE, company)
-florist = add_client_company(FLORIST, company)
+garage = add_client_company(GARAGE)
+florist = add_client_company(FLORIST)
 join_companies(users, garage | florist)
 garage_banks = build_garage_banks(garage, users["comptable"])
 connect_with_history(add_bank(florist, FLORIST_BANK[0]), users["comptable"], FLORIST_BANK[1], CLIENT_HISTORY_MONTHS)

@@ -137,3 +137,60 @@ def test_streamed_gunzip_gives_every_member_whatever_the_piece_size():
         assert b''.join(webhooks.iter_gunzip(data, MIB, piece)) == b'a' * 300_000 + b'xyz'
     with pytest.raises(webhooks.WebhookPayloadError):
         list(webhooks.iter_gunzip(data[:-4], MIB))
+
+
+# --- read_delivery: the route's steps, in the order that makes a stranger cost the least -----------
+
+LIMITS = webhooks.WebhookLimits(body=MIB, decoded=MIB, parsed=MIB, max_age=datetime.timedelta(days=30))
+
+
+def fresh_headers(secret, body, **extra):
+    date = datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    return {'BI-Signature-Date': date, 'BI-Signature': sign_webhook(secret, PATH, date, body), **extra}
+
+
+def never_called():
+    raise AssertionError('not before the signature date is checked')
+
+
+def test_delivery_names_the_contracts_whose_secret_verified_it():
+    """Each secret stands for the contracts using it (the database's, a company's own): the
+    delivery carries those of the secrets that matched, and those only."""
+    secrets = {'database-webhook-secret': frozenset({'database'}), 'own-webhook-secret': frozenset({'company 3'})}
+    delivery = webhooks.read_delivery(
+        PATH, fresh_headers('own-webhook-secret', BODY), lambda: BODY, lambda: secrets, 'connection_synced', LIMITS
+    )
+    assert delivery.signers == {'company 3'}
+    assert (delivery.event, delivery.payload['connection']['id_user'], delivery.size) == (
+        'CONNECTION_SYNCED',
+        7,
+        len(BODY),
+    )
+
+
+def test_unsigned_or_stale_delivery_is_refused_before_secrets_or_body_are_read():
+    stale = fresh_headers('secret', BODY)
+    stale['BI-Signature-Date'] = '2020-01-01T00:00:00Z'
+    for headers in ({}, {'BI-Signature': 'x'}, stale):
+        with pytest.raises(webhooks.WebhookRefused) as refusal:
+            webhooks.read_delivery(PATH, headers, never_called, never_called, None, LIMITS)
+        assert (refusal.value.status, refusal.value.answer) == (403, 'forbidden')
+
+
+@pytest.mark.parametrize(
+    'extra, status',
+    [({'Content-Encoding': 'br'}, 415), ({'Content-Length': str(MIB + 1)}, 413)],
+)
+def test_encoding_and_declared_length_are_refused_before_the_body_is_read(extra, status):
+    with pytest.raises(webhooks.WebhookRefused) as refusal:
+        webhooks.read_delivery(PATH, fresh_headers('s', BODY, **extra), never_called, never_called, None, LIMITS)
+    assert refusal.value.status == status
+
+
+def test_signed_delivery_too_long_to_parse_is_acknowledged_unread():
+    body = b'{"pad": "' + b'x' * (2 * MIB) + b'"}'
+    limits = webhooks.WebhookLimits(body=4 * MIB, decoded=4 * MIB, parsed=MIB, max_age=LIMITS.max_age)
+    delivery = webhooks.read_delivery(
+        PATH, fresh_headers('s', body), lambda: body, lambda: {'s': frozenset({'database'})}, None, limits
+    )
+    assert (delivery.payload, delivery.event, delivery.signers) == (None, None, {'database'})

@@ -6,14 +6,11 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .. import const
 from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, WEBHOOK_ROUTE
 from ..models.powens_webview_state import PowensStateError
-from ..powens import PowensError, WebhookSignatureError, WebviewError, webhooks
-from ..powens.const import SIGNATURE_DATE_HEADER, SIGNATURE_HEADER
-from ..powens.signature import SignatureCheck, check_signature_date
+from ..powens import PowensError, WebviewError, webhooks
 from ..powens.webview import parse_callback
 
 _logger = logging.getLogger(__name__)
@@ -122,17 +119,12 @@ class PowensController(http.Controller):
         """Where Powens notifies syncs and deletions (shared/powens-api.md §7). Register
         ``/powens/webhook/<event>`` (e.g. ``/powens/webhook/connection_synced``) for each event
         in Powens' console, with the HMAC authentication; the bare URL tells the events apart
-        by their payload, USER_DELETED excepted.
+        by their payload, USER_DELETED excepted. One URL serves every contract: the secret that
+        verifies a delivery names its contract, its Powens user the company.
 
-        Nothing is decompressed or parsed before the signature is verified, so that a stranger
-        costs one HMAC per configured secret and nothing else:
-
-        1. no ``BI-Signature`` / ``BI-Signature-Date``, or a date outside the window: 403,
-           the body unread;
-        2. the body's HMAC, as sent and (gzip) as decoded piece by piece, with every configured
-           secret: 403 unless one matches;
-        3. then only the JSON is parsed, and the company of its Powens user must be one of
-           those whose secret matched: 403 otherwise.
+        Nothing is decompressed or parsed before the signature is verified
+        (``powens.webhooks.read_delivery``); then the company must use the contract that signed
+        it (``powens.webhook.event._powens_handle_delivery``).
 
         Answers: 200 once processed (or already processed, or not handled, or too long to be
         read at once: the scheduled retrieval is then started); 400 for a signed body that is
@@ -140,92 +132,45 @@ class PowensController(http.Controller):
         Powens ever sends; 415 for an encoding other than gzip; 500 when processing failed:
         everything is rolled back and Powens delivers it again."""
         httprequest = request.httprequest
-        headers = httprequest.headers
-        date_header, signature_header = headers.get(SIGNATURE_DATE_HEADER), headers.get(SIGNATURE_HEADER)
-        try:
-            signed_at = check_signature_date(
-                date_header, signature_header, max_age=timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS)
-            )
-            content_encoding = headers.get("Content-Encoding")
-            webhooks.content_coding(content_encoding)
-        except WebhookSignatureError as error:
-            return self._webhook_refused(error)
-        except webhooks.WebhookEncodingError:
-            return self._webhook_answer(415, "unsupported content encoding")
-        if (httprequest.content_length or 0) > const.WEBHOOK_MAX_BODY_BYTES:
-            return self._webhook_answer(413, "payload too large")
         # As the superuser: the request is the public user's, and only the signature speaks for it.
         Event = request.env["powens.webhook.event"].sudo()
-        secrets = Event._powens_webhook_secrets()
-        if not secrets:
-            return self._webhook_refused("no webhook secret configured")
         try:
-            # Cached: Odoo replays the whole request after a serialization failure.
-            raw = httprequest.get_data()
-            if len(raw) > const.WEBHOOK_MAX_BODY_BYTES:
-                raise RequestEntityTooLarge()
-            check = SignatureCheck(secrets, httprequest.path, date_header, signature_header)
-        except RequestEntityTooLarge:
-            return self._webhook_answer(413, "payload too large")
-        except WebhookSignatureError as error:
-            return self._webhook_refused(error)
-        undecodable = webhooks.feed_signature_check(check, raw, content_encoding, const.WEBHOOK_MAX_DECOMPRESSED_BYTES)
-        signing_companies = Event.env["res.company"].union(*(secrets[secret] for secret in check.matching_secrets()))
-        if not signing_companies:
-            return self._webhook_refused(f"signature mismatch{f' ({undecodable})' if undecodable else ''}")
-        if isinstance(undecodable, webhooks.WebhookTooLarge):
-            return self._webhook_answer(413, "payload too large")
-        if undecodable:
-            return self._webhook_answer(400, str(undecodable))
-        event_type = webhooks.event_from_url(event) if event else None
-        try:
-            body = webhooks.decode_body(raw, content_encoding, const.WEBHOOK_MAX_PARSED_BYTES)
-            payload = webhooks.parse_payload(body)
-        except webhooks.WebhookTooLarge:
-            outcome = Event._powens_receive_unread(signing_companies, event_type, signed_at, len(raw))
-            _logger.info(
-                "Powens webhook %s too long to be read at once (%s bytes as sent): %s", event_type, len(raw), outcome
+            delivery = webhooks.read_delivery(
+                httprequest.path,
+                httprequest.headers,
+                self._webhook_body,
+                Event._powens_webhook_secrets,
+                event,
+                self._webhook_limits(),
             )
-            return self._webhook_answer(200, outcome)
-        except webhooks.WebhookPayloadError as error:
-            return self._webhook_answer(400, str(error))
-        event_type = event_type or webhooks.infer_event(payload)
-        try:
-            company = Event._powens_authenticate(
-                webhooks.powens_user_id(event_type, payload), signing_companies, signed_at, payload
-            )
-        except WebhookSignatureError as error:
-            return self._webhook_refused(error)
-        try:
-            outcome = Event._powens_receive(company, event_type, payload, signed_at, signature_header)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise  # Odoo rolls back and serves the request again
-        except Exception as error:
-            request.env.cr.rollback()
-            # The traceback at DEBUG only: database errors quote the rows they refused (bank data).
-            _logger.error(
-                "Powens webhook %s (delivery %s) of company %s failed (%s); rolled back for Powens to deliver it again",
-                event_type,
-                payload.get("id_webhook_data"),
-                company.id,
-                type(error).__name__,
-            )
-            _logger.debug("Powens webhook failure", exc_info=True)
-            return self._webhook_answer(500, "not processed, send again")
-        _logger.info(
-            "Powens webhook %s (delivery %s) of company %s: %s",
-            event_type,
-            payload.get("id_webhook_data"),
-            company.id,
-            outcome,
-        )
+            outcome = Event._powens_handle_delivery(delivery)
+        except webhooks.WebhookRefused as refusal:
+            if refusal.status == 403:
+                # The path is the public's to choose: logged as repr, cut short.
+                _logger.warning("Powens webhook on %s refused: %s", repr(httprequest.path)[:200], refusal.reason)
+            return self._webhook_answer(refusal.status, refusal.answer)
         return self._webhook_answer(200, outcome)
 
-    @classmethod
-    def _webhook_refused(cls, reason):
-        """403, nothing changed. The path is the public's to choose: logged as repr, cut short."""
-        _logger.warning("Powens webhook on %s refused: %s", repr(request.httprequest.path)[:200], reason)
-        return cls._webhook_answer(403, "forbidden")
+    @staticmethod
+    def _webhook_limits():
+        return webhooks.WebhookLimits(
+            body=const.WEBHOOK_MAX_BODY_BYTES,
+            decoded=const.WEBHOOK_MAX_DECOMPRESSED_BYTES,
+            parsed=const.WEBHOOK_MAX_PARSED_BYTES,
+            max_age=timedelta(days=const.WEBHOOK_RETRY_HORIZON_DAYS),
+        )
+
+    @staticmethod
+    def _webhook_body():
+        """The raw body, within the cap (cached: Odoo replays the whole request after a
+        serialization failure)."""
+        try:
+            raw = request.httprequest.get_data()
+        except RequestEntityTooLarge:
+            raise webhooks.WebhookTooLarge("the body is longer than accepted") from None
+        if len(raw) > const.WEBHOOK_MAX_BODY_BYTES:
+            raise webhooks.WebhookTooLarge("the body is longer than accepted")
+        return raw
 
     @staticmethod
     def _webhook_answer(status, message):

@@ -3,5 +3,8 @@
 UPDATE res_company
    SET powens_client_secret_encrypted = NULL,
        powens_webhook_secret_encrypted = NULL;
+UPDATE powens_contract
+   SET powens_client_secret_encrypted = NULL,
+       powens_webhook_secret_encrypted = NULL;
 UPDATE powens_user
    SET token_encrypted = NULL;

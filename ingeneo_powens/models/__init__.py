@@ -1,3 +1,5 @@
+from . import powens_contract_mixin
+from . import powens_contract
 from . import res_company
 from . import res_config_settings
 from . import res_users

@@ -71,12 +71,12 @@ class AccountJournal(models.Model):
         return self.powens_last_read_at <= now - interval + SCHEDULE_SLACK
 
     def _powens_webhooks_healthy(self, now):
-        """The company receives Powens' webhooks (a secret checks them) and one reached this
+        """The company receives Powens' webhooks (its contract's secret checks them) and one reached this
         bank lately: its new movements come by themselves."""
         return bool(
-            self.company_id.sudo().powens_webhook_secret_encrypted
-            and self.powens_notified_at
+            self.powens_notified_at
             and self.powens_notified_at >= now - WEBHOOK_HEALTHY_WITHIN
+            and self.company_id._powens_contract().powens_webhook_secret_encrypted
         )
 
     def _powens_notified(self, applied):

@@ -26,7 +26,8 @@ class AccountJournal(models.Model):
         self.ensure_one()
         journal = self.sudo()
         company = journal.company_id
-        company._powens_check_contract_hosts()
+        contract = company._powens_contract()
+        contract._powens_check_contract_hosts()
         known_connection_ids = []
         try:
             if flow == "reconnect":
@@ -45,9 +46,9 @@ class AccountJournal(models.Model):
             journal, flow, powens_user, consent, connection_request, known_connection_ids=known_connection_ids
         )
         common = {
-            "webview_url": company.powens_webview_url,
-            "domain": domain_host(company.powens_domain or ""),
-            "client_id": company.powens_client_id,
+            "webview_url": contract.powens_webview_url,
+            "domain": domain_host(contract.powens_domain or ""),
+            "client_id": contract.powens_client_id,
             "redirect_uri": journal.get_base_url() + CALLBACK_ROUTE,
             "code": code,
             "state": state,

@@ -63,7 +63,7 @@ class PowensUser(models.Model):
                 "journal_id": journal.id,
                 "powens_id": int(auth["id_user"]),
                 "token_encrypted": company._powens_secret_box().encrypt(auth["auth_token"]),
-                "api_url": company.powens_api_url,
+                "api_url": company._powens_contract().powens_api_url,
             }
         )
 
@@ -74,7 +74,7 @@ class PowensUser(models.Model):
         user = self.sudo()
         company = user.company_id
         client = company._powens_client()
-        if not user.token_encrypted or user.api_url != company.powens_api_url:
+        if not user.token_encrypted or user.api_url != company._powens_contract().powens_api_url:
             raise UserError(
                 self.env._(
                     "The Powens access of this bank was lost (the Powens settings changed or its user "

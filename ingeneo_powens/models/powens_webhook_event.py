@@ -2,8 +2,9 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from .. import const
@@ -54,42 +55,119 @@ class PowensWebhookEvent(models.Model):
 
     @api.model
     def _powens_webhook_secrets(self):
-        """The configured webhook secrets, each with the companies it belongs to: companies on
-        one Powens contract share its secret, so a delivery costs one HMAC per distinct secret.
-        As the superuser: the request is the public user's, and the secrets are readable by
-        system administrators only. A secret that cannot be decrypted is left out (logged)."""
-        companies = self.env["res.company"].sudo().search([("powens_webhook_secret_encrypted", "!=", False)])
-        by_secret = {}
-        for company in companies:
-            try:
-                secret = company._powens_read_secret("powens_webhook_secret_encrypted")
-            except UserError:
-                _logger.warning("Powens webhook secret of company %s cannot be decrypted", company.id)
-                continue
-            if secret:
-                by_secret[secret] = by_secret.get(secret, self.env["res.company"].sudo()) | company
-        return by_secret
+        """``{secret: signers}``: each configured webhook secret with the contracts it belongs
+        to, as ``(model, id)`` pairs: the database's and the companies' own. Companies on one
+        contract share its secret, so a delivery costs one HMAC per distinct secret.
+
+        Decrypted once per registry, not at every delivery: the database's secret and those of
+        the few companies carrying their own (a write of a secret clears the cache, on every
+        worker). A secret that cannot be decrypted is left out (logged)."""
+        return {secret: frozenset(signers) for secret, signers in self._powens_webhook_secret_pairs()}
 
     @api.model
-    def _powens_authenticate(self, powens_user_id, signing_companies, signed_at, payload):
-        """Return the company a delivery whose signature has been verified is for, or raise
-        WebhookSignatureError. ``signing_companies`` are those whose webhook secret verified it:
-        the company of the delivery's Powens user must be one of them, so that a holder of a
-        company's secret acts on another company only if it uses the same secret (one Powens
-        contract). A delivery without ``id_webhook_data`` cannot be recognised when replayed
-        later: its signature must be fresh. Reads only; nothing may change before this returned."""
+    @tools.ormcache()
+    def _powens_webhook_secret_pairs(self):
+        # As the superuser: the request is the public user's, and the secrets are readable by
+        # system administrators only.
+        with_secret = [("powens_webhook_secret_encrypted", "!=", False)]
+        holders = [
+            *self.env["powens.contract"].sudo().search(with_secret),
+            *self.env["res.company"].sudo().search(with_secret),
+        ]
+        by_secret = {}
+        for holder in holders:
+            try:
+                secret = holder._powens_read_secret("powens_webhook_secret_encrypted")
+            except UserError:
+                _logger.warning("Powens webhook secret of %s %s cannot be decrypted", holder._name, holder.id)
+                continue
+            by_secret.setdefault(secret, set()).add((holder._name, holder.id))
+        return tuple((secret, tuple(sorted(signers))) for secret, signers in by_secret.items())
+
+    @api.model
+    def _powens_signing_companies(self, signers):
+        """The companies using the contracts that verified a delivery."""
+        companies = self.env["res.company"].sudo()
+        for model, holder_id in signers:
+            contract = self.env[model].sudo().browse(holder_id)
+            if model == "powens.contract":
+                companies |= contract._powens_companies()
+            elif contract._powens_has_own_contract():
+                companies |= contract
+        return companies
+
+    @api.model
+    def _powens_authenticate(self, delivery):
+        """Return the company an authenticated delivery is for, or raise
+        WebhookSignatureError. The contract the company of the delivery's Powens user uses
+        must be one whose webhook secret verified it: a holder of one contract's secret acts
+        on the companies of that contract only. A delivery without ``id_webhook_data`` cannot
+        be recognised when replayed later: its signature must be fresh. Reads only; nothing
+        may change before this returned."""
+        payload = delivery.payload
         if not webhooks.as_id(payload.get("id_webhook_data")):
             tolerance = timedelta(seconds=SIGNATURE_TOLERANCE_SECONDS)
-            if abs(datetime.now(UTC) - signed_at) > tolerance:
+            if abs(datetime.now(UTC) - delivery.signed_at) > tolerance:
                 raise WebhookSignatureError("signature date too old for a delivery without id_webhook_data")
+        powens_user_id = webhooks.powens_user_id(delivery.event, payload)
         if not powens_user_id:
             raise WebhookSignatureError("no Powens user in the delivery")
         company = self.env["res.company"]._powens_company_of_user(powens_user_id)
         if not company:
             raise WebhookSignatureError("no company for this Powens user")
-        if company not in signing_companies:
-            raise WebhookSignatureError("not signed with the webhook secret of this Powens user's company")
+        contract = company._powens_contract()
+        if (contract._name, contract.id) not in delivery.signers:
+            raise WebhookSignatureError("not signed with the webhook secret of the contract this company uses")
         return company
+
+    @api.model
+    def _powens_handle_delivery(self, delivery):
+        """Act on a delivery whose signature was verified (``powens.webhooks.read_delivery``):
+        authenticate its company, then process it in the current transaction. Returns the
+        outcome for the answer (200).
+
+        :raises WebhookRefused: 403 unless its company uses the contract that signed it; 500
+            when processing failed: everything is rolled back and Powens delivers it again
+            (a concurrency error is raised as is, for Odoo to serve the request again)."""
+        if delivery.payload is None:
+            companies = self._powens_signing_companies(delivery.signers)
+            outcome = self._powens_receive_unread(companies, delivery.event, delivery.signed_at, delivery.size)
+            _logger.info(
+                "Powens webhook %s too long to be read at once (%s bytes as sent): %s",
+                delivery.event,
+                delivery.size,
+                outcome,
+            )
+            return outcome
+        try:
+            company = self._powens_authenticate(delivery)
+        except WebhookSignatureError as error:
+            raise webhooks.WebhookRefused(403, error) from None
+        payload = delivery.payload
+        try:
+            outcome = self._powens_receive(company, delivery.event, payload, delivery.signed_at, delivery.signature)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # Odoo rolls back and serves the request again
+        except Exception as error:
+            self.env.cr.rollback()
+            # The traceback at DEBUG only: database errors quote the rows they refused (bank data).
+            _logger.error(
+                "Powens webhook %s (delivery %s) of company %s failed (%s); rolled back for Powens to deliver it again",
+                delivery.event,
+                payload.get("id_webhook_data"),
+                company.id,
+                type(error).__name__,
+            )
+            _logger.debug("Powens webhook failure", exc_info=True)
+            raise webhooks.WebhookRefused(500, "not processed, send again") from None
+        _logger.info(
+            "Powens webhook %s (delivery %s) of company %s: %s",
+            delivery.event,
+            payload.get("id_webhook_data"),
+            company.id,
+            outcome,
+        )
+        return outcome
 
     # --- Processing ------------------------------------------------------------------------
 

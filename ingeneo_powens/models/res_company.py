@@ -1,59 +1,21 @@
 import logging
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import config
+from odoo.fields import Domain
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..const import REQUEST_VALIDITY_DAYS, SETUP_GROUP
-from ..powens import PowensAuthError, PowensClient, PowensError
-from ..powens.const import DEFAULT_WEBVIEW_URL
-from ..powens.crypto import DecryptionError, EncryptionKeyError, SecretBox
-from ..powens.urls import (
-    HostNotAllowed,
-    api_url_for_domain,
-    check_api_url,
-    check_domain,
-    check_webview_url,
-    parse_allowed_hosts,
-)
+from ..powens import PowensAuthError, PowensError
 from ..powens.webhooks import as_id
+from .powens_contract_mixin import CONTRACT_COLUMNS, POWENS_CONTRACT_FIELDS
 
 _logger = logging.getLogger(__name__)
 
-# The Powens contract: who the company is at Powens and where its secrets are sent. Whoever
-# sets it decides who receives the client secret and the user tokens, so only system
-# administrators change it (issue 13); holders of the right see it and test it.
-POWENS_CONTRACT_FIELDS = frozenset(
-    {
-        'powens_domain',
-        'powens_client_id',
-        'powens_api_url',
-        'powens_webview_url',
-        'powens_client_secret',
-        'powens_webhook_secret',
-    }
-)
 # What a holder of the right may change on the company without being allowed to edit it.
 POWENS_SETTINGS_FIELDS = POWENS_CONTRACT_FIELDS | {'powens_history_start', 'powens_request_validity_days'}
-# A user token is only ever sent to the Powens that issued it: a change of these forgets it.
-POWENS_ORIGIN_FIELDS = frozenset({'powens_domain', 'powens_api_url'})
-# Where each contract address may point: Powens' own hosts (powens/urls.py)...
-POWENS_HOST_CHECKS = {
-    'powens_domain': check_domain,
-    'powens_api_url': check_api_url,
-    'powens_webview_url': check_webview_url,
-}
-# ...or the hosts this server configuration key names (the local sandbox, an on-premise proxy).
-ALLOWED_HOSTS_OPTION = 'powens_allowed_hosts'
-# Powens generates the webhook's HMAC key (shown once in its console, far longer than this):
-# a shorter value is a typing or pasting mistake, and 16 characters of a random key are out of
-# reach of offline guessing from a captured signature.
-WEBHOOK_SECRET_MIN_LENGTH = 16
 
 # A temporary code no Powens user was ever given: exchanging it can only fail, as a bad code
 # when the client credentials are right, as an authentication error when they are not.
@@ -62,16 +24,19 @@ CREDENTIALS_PROBE_CODE = "ingeneo-credentials-probe"
 # Powens ids are compared with integer columns: anything larger names nobody.
 POSTGRES_INTEGER_MAX = 2**31 - 1
 
-# Secrets typed in the settings -> the column holding their ciphertext. The typed value is
-# never stored nor shown back: the form only tells whether one is set.
-SECRET_INPUTS = {
-    'powens_client_secret': 'powens_client_secret_encrypted',
-    'powens_webhook_secret': 'powens_webhook_secret_encrypted',
-}
+CONTRACT_SOURCES = [
+    ("database", "Database contract"),
+    ("company", "Own contract of the company"),
+]
 
 
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    """A company uses the database's Powens contract, unless it carries one of its own
+    (its ``powens_*`` contract fields, from the mixin), which then wins as a whole:
+    ``_powens_contract()`` says which."""
+
+    _name = "res.company"
+    _inherit = ["res.company", "powens.contract.mixin"]
 
     bank_journal_ids = fields.One2many(
         "account.journal",
@@ -84,47 +49,19 @@ class ResCompany(models.Model):
 
     # --- Powens settings ------------------------------------------------------------------
 
-    powens_domain = fields.Char(
-        string="Powens domain",
-        groups=SETUP_GROUP,
-        help="The API domain of the Powens contract, e.g. 'ingeneo' or 'ingeneo-sandbox' (the host ingeneo.biapi.pro).",
+    powens_contract_source = fields.Selection(
+        CONTRACT_SOURCES,
+        string="Powens contract used",
+        compute="_compute_powens_contract_source",
+        help="The database's contract (Settings), unless the company carries a contract of its own, "
+        "which then replaces it as a whole.",
     )
-    powens_client_id = fields.Char(string="Powens client ID", groups=SETUP_GROUP)
-    powens_api_url = fields.Char(
-        string="Powens API URL",
-        compute="_compute_powens_urls",
-        store=True,
-        readonly=False,
-        groups=SETUP_GROUP,
-        help="Derived from the domain. Another host (the local sandbox, an on-premise proxy) must be "
-        "allowed by the Odoo server configuration (powens_allowed_hosts).",
-    )
-    powens_webview_url = fields.Char(
-        string="Powens webview URL",
-        compute="_compute_powens_urls",
-        store=True,
-        readonly=False,
-        groups=SETUP_GROUP,
-        help="Where the bank picker and the credentials form are served. Another host (the local "
-        "sandbox) must be allowed by the Odoo server configuration (powens_allowed_hosts).",
-    )
-    powens_client_secret = fields.Char(
-        string="Powens client secret",
-        compute="_compute_powens_secret_inputs",
-        inverse="_inverse_powens_secret_inputs",
+    powens_database_contract_id = fields.Many2one(
+        "powens.contract",
+        string="Database contract",
+        compute="_compute_powens_contract_source",
         groups=SETUP_GROUP,
     )
-    powens_webhook_secret = fields.Char(
-        string="Powens webhook secret",
-        compute="_compute_powens_secret_inputs",
-        inverse="_inverse_powens_secret_inputs",
-        groups=SETUP_GROUP,
-        help="The HMAC secret of the webhook authentication provider (BI-Signature).",
-    )
-    powens_client_secret_set = fields.Boolean(compute="_compute_powens_secrets_set", groups=SETUP_GROUP)
-    powens_webhook_secret_set = fields.Boolean(compute="_compute_powens_secrets_set", groups=SETUP_GROUP)
-    powens_client_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
-    powens_webhook_secret_encrypted = fields.Char(groups="base.group_system", copy=False)
     powens_history_start = fields.Date(
         string="Retrieve movements from",
         groups=SETUP_GROUP,
@@ -161,44 +98,13 @@ class ResCompany(models.Model):
         for company in self:
             company.powens_user_count = len(company.sudo().powens_user_ids)
 
-    @api.depends("powens_domain")
-    def _compute_powens_urls(self):
+    @api.depends(*CONTRACT_COLUMNS)
+    def _compute_powens_contract_source(self):
+        database_contract = self.env["powens.contract"]._powens_database()
         for company in self:
-            domain = (company.powens_domain or "").strip()
-            company.powens_api_url = api_url_for_domain(domain) if domain else False
-            company.powens_webview_url = DEFAULT_WEBVIEW_URL if domain else False
-
-    def _compute_powens_secret_inputs(self):
-        for company in self:
-            for field_name in SECRET_INPUTS:
-                company[field_name] = False
-
-    def _inverse_powens_secret_inputs(self):
-        self._powens_check_contract_right()
-        for company in self:
-            typed = {field_name: (company[field_name] or "").strip() for field_name in SECRET_INPUTS}
-            if typed["powens_webhook_secret"] and len(typed["powens_webhook_secret"]) < WEBHOOK_SECRET_MIN_LENGTH:
-                raise UserError(
-                    self.env._(
-                        "The webhook secret is too short: paste the whole secret key Powens gave for the "
-                        "webhook authentication (at least %(length)s characters).",
-                        length=WEBHOOK_SECRET_MIN_LENGTH,
-                    )
-                )
-            for field_name, value in typed.items():
-                if value:
-                    company.sudo()._powens_store_secret(SECRET_INPUTS[field_name], value)
-
-    @api.depends_context("uid")
-    def _compute_powens_secrets_set(self):
-        for company in self:
-            stored = company.sudo()
-            company.powens_client_secret_set = bool(stored.powens_client_secret_encrypted)
-            company.powens_webhook_secret_set = bool(stored.powens_webhook_secret_encrypted)
-
-    @api.constrains("powens_domain", "powens_api_url", "powens_webview_url")
-    def _check_powens_hosts(self):
-        self._powens_check_contract_hosts()
+            own = company._powens_has_own_contract()
+            company.powens_contract_source = "company" if own else "database"
+            company.powens_database_contract_id = False if own else database_contract
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -219,42 +125,59 @@ class ResCompany(models.Model):
             if settings & POWENS_CONTRACT_FIELDS:
                 self._powens_check_contract_right()
         before = {company: company._powens_settings_values() for company in self}
+        origins = {company: company._powens_contract()._powens_origin() for company in self}
         if settings == vals.keys() and not self.env.su:
             result = super(ResCompany, self.sudo()).write(vals)
         else:
             result = super().write(vals)
-        secrets_typed = {field_name for field_name in SECRET_INPUTS if (vals.get(field_name) or "").strip()}
         for company, values in before.items():
-            changed = {name for name, value in values.items() if company[name] != value} | secrets_typed
-            company._powens_log_settings_change(changed)
-            if changed & POWENS_ORIGIN_FIELDS:
+            after = company._powens_settings_values()
+            company._powens_log_settings_change({name for name, value in values.items() if after[name] != value})
+            if company._powens_contract()._powens_origin() != origins[company]:
                 company._powens_forget_tokens()
         return result
 
     def _powens_settings_values(self):
         """The stored Powens settings, to tell afterwards which ones a write changed."""
         self.ensure_one()
-        return {name: self[name] for name in POWENS_SETTINGS_FIELDS - SECRET_INPUTS.keys()}
+        company = self.sudo()
+        return {
+            **self._powens_contract_snapshot(),
+            **{name: company[name] for name in POWENS_SETTINGS_FIELDS - POWENS_CONTRACT_FIELDS},
+        }
 
-    def _powens_log_settings_change(self, field_names):
-        """Post in the company's chatter who changed which Powens settings (the message's
-        author and date): their names only, as every employee reads the company's chatter and
-        the values are for holders of the right (a secret's value is never written anywhere).
+    # --- The contract used ---------------------------------------------------------------------
 
-        As superuser: a holder changes the history start without the right to edit the
-        company, hence without the right to post on it."""
+    @api.model
+    def _powens_database_contract_domain(self):
+        """The companies using the database's contract: none of their own contract's fields set."""
+        return Domain.AND(Domain(column, "=", False) for column in CONTRACT_COLUMNS)
+
+    def _powens_has_own_contract(self):
+        """Whether the company carries a contract of its own: any of its contract fields set
+        (then all of them come from it, never a mix with the database's)."""
         self.ensure_one()
-        if not field_names:
-            return
-        labels = sorted(self._fields[name]._description_string(self.env) for name in field_names)
-        self.sudo().message_post(
-            body=Markup("<p>%s</p><ul>%s</ul>")
-            % (
-                self.env._("Powens settings changed:"),
-                Markup().join(Markup("<li>%s</li>") % label for label in labels),
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
+        company = self.sudo()
+        return any(company[column] for column in CONTRACT_COLUMNS)
+
+    def _powens_contract(self):
+        """The Powens contract this company uses, as superuser: its own when it carries one,
+        else the database's. The single place deciding it, for the client, the webview, the
+        connection test, the host checks, the tokens' origin and the webhooks."""
+        self.ensure_one()
+        if self._powens_has_own_contract():
+            return self.sudo()
+        return self.env["powens.contract"]._powens_database()
+
+    def _powens_contract_label(self):
+        return self.name
+
+    def action_powens_use_database_contract(self):
+        """Give up the company's own contract: it then uses the database's (system
+        administrators only; its Powens users are forgotten when that is another Powens)."""
+        self._powens_check_contract_right()
+        self.write(dict.fromkeys(CONTRACT_COLUMNS, False))
+        return True
 
     def action_open_powens_settings(self):
         """The Powens settings of the current company, for holders who are not allowed into
@@ -297,40 +220,6 @@ class ResCompany(models.Model):
 
     # --- Secrets ----------------------------------------------------------------------------
 
-    def _powens_secret_box(self):
-        try:
-            return SecretBox(config.get("powens_encryption_key"))
-        except EncryptionKeyError as error:
-            raise UserError(
-                self.env._(
-                    "Powens secrets cannot be stored or read: %(reason)s. Ask your administrator to "
-                    "set powens_encryption_key in the Odoo server configuration.",
-                    reason=error,
-                )
-            ) from None
-
-    def _powens_store_secret(self, encrypted_field, value):
-        """Encrypt ``value`` into ``encrypted_field`` (called as superuser, after the checks)."""
-        self.ensure_one()
-        self[encrypted_field] = self._powens_secret_box().encrypt(value) if value else False
-
-    def _powens_read_secret(self, encrypted_field):
-        """Return the clear value of ``encrypted_field``, or False when none is stored."""
-        self.ensure_one()
-        ciphertext = self.sudo()[encrypted_field]
-        if not ciphertext:
-            return False
-        return self._powens_unseal(ciphertext)
-
-    def _powens_unseal(self, ciphertext, *, rotate=False):
-        """Decrypt ``ciphertext`` (or encrypt it again under the first key, ``rotate``); a
-        key that cannot open it is a clear error for the user."""
-        box = self._powens_secret_box()
-        try:
-            return box.rotate(ciphertext) if rotate else box.decrypt(ciphertext)
-        except DecryptionError as error:
-            raise UserError(self.env._("%(reason)s.", reason=error)) from None
-
     def _powens_history_start(self):
         self.ensure_one()
         return self.sudo().powens_history_start or fields.Date.today() - timedelta(days=365)
@@ -340,11 +229,10 @@ class ResCompany(models.Model):
 
         After a key rotation (``powens_encryption_key = NEW,OLD``), run it once, e.g. from
         ``bin/odoo shell``: ``env['res.company'].search([])._powens_rotate_secrets()``; the old
-        key can then leave the configuration."""
+        key can then leave the configuration. The database's contract is rotated with them."""
+        self.env["powens.contract"]._powens_database()._powens_rotate_contract_secrets()
+        self._powens_rotate_contract_secrets()
         for company in self.sudo():
-            for encrypted_field in SECRET_INPUTS.values():
-                if company[encrypted_field]:
-                    company[encrypted_field] = company._powens_unseal(company[encrypted_field], rotate=True)
             users = (
                 self.env["powens.user"]
                 .sudo()
@@ -355,47 +243,6 @@ class ResCompany(models.Model):
                 user.token_encrypted = company._powens_unseal(user.token_encrypted, rotate=True)
 
     # --- Powens client --------------------------------------------------------------------
-
-    def _powens_allowed_hosts(self):
-        """The hosts besides Powens' own that the server configuration allows."""
-        try:
-            return parse_allowed_hosts(config.get(ALLOWED_HOSTS_OPTION))
-        except ValueError as error:
-            raise UserError(
-                self.env._(
-                    "The Odoo server configuration's %(option)s is invalid: %(reason)s.",
-                    option=ALLOWED_HOSTS_OPTION,
-                    reason=error,
-                )
-            ) from None
-
-    def _powens_check_contract_hosts(self):
-        """Refuse a domain, API URL or webview URL outside Powens and the hosts the server
-        configuration allows. Checked when they are written and again wherever a request or a
-        browser is sent, so a value stored earlier, or written in the database directly, is
-        refused all the same.
-
-        As superuser: the invited user's webview is checked too, without their reading the
-        contract."""
-        allowed_hosts = self._powens_allowed_hosts()
-        for company in self.sudo():
-            for field_name, check in POWENS_HOST_CHECKS.items():
-                if not company[field_name]:
-                    continue
-                try:
-                    check(company[field_name], allowed_hosts)
-                except HostNotAllowed as error:
-                    raise UserError(
-                        self.env._(
-                            "%(setting)s of %(company)s is refused: %(reason)s. The add-on only reaches "
-                            "Powens at its own addresses, unless the Odoo server configuration allows "
-                            "other hosts (%(option)s).",
-                            setting=company._fields[field_name]._description_string(self.env),
-                            company=company.name,
-                            reason=error,
-                            option=ALLOWED_HOSTS_OPTION,
-                        )
-                    ) from None
 
     def _powens_forget_tokens(self):
         """After a change of the domain or the API URL: every Powens user of the company is
@@ -417,24 +264,10 @@ class ResCompany(models.Model):
             )
 
     def _powens_client(self):
-        """Return a Powens client for this company's contract (client credentials, no user
-        token): a bank's calls go through its Powens user's client, ``journal._powens_client()``."""
+        """Return a Powens client for the contract this company uses (client credentials, no
+        user token): a bank's calls go through its Powens user's client, ``journal._powens_client()``."""
         self.ensure_one()
-        self._powens_check_contract_hosts()
-        company = self.sudo()
-        if not (company.powens_api_url and company.powens_client_id and company.powens_client_secret_encrypted):
-            raise UserError(
-                self.env._(
-                    "Powens is not configured for %(company)s: set the domain, client ID and client "
-                    "secret in Accounting settings, section Powens.",
-                    company=company.name,
-                )
-            )
-        return PowensClient(
-            company.powens_api_url,
-            client_id=company.powens_client_id,
-            client_secret=company._powens_read_secret("powens_client_secret_encrypted"),
-        )
+        return self._powens_contract()._powens_contract_client(self)
 
     def _powens_create_user(self, journal):
         """Return the Powens user of ``journal``, created at Powens (auth/init) when it has
@@ -468,8 +301,14 @@ class ResCompany(models.Model):
         credentials by the way Powens refuses it (a bad code, not a bad client)."""
         self._powens_check_setup_right()
         self.ensure_one()
+        return self._powens_test_contract(self._powens_contract())
+
+    def _powens_test_contract(self, contract):
+        """Test ``contract`` (the company's, or the database's from the Settings) for this company."""
+        self._powens_check_setup_right()
+        self.ensure_one()
         try:
-            client = self._powens_client()
+            client = contract.sudo()._powens_contract_client(self)
             connectors = client.list_connectors()
             try:
                 client.exchange_code(CREDENTIALS_PROBE_CODE)

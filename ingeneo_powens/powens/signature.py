@@ -103,46 +103,6 @@ class SignatureCheck:
         }
 
 
-def verify_webhook_signature(
-    secret, path, date_header, signature_header, raw_body, *, now=None, tolerance=DEFAULT_TOLERANCE
-):
-    """Check a delivery's HMAC signature and date against one secret; return the signature
-    date (aware, UTC).
-
-    :param secret: the ``secret_key`` of the HMAC auth provider; empty means not configured.
-    :param path: path of the URL the delivery was posted to.
-    :param date_header: the ``BI-Signature-Date`` header.
-    :param signature_header: the ``BI-Signature`` header.
-    :param raw_body: the signed body (bytes), before any JSON decoding.
-    :param now: current instant (naive means UTC), for tests; the real clock by default.
-    :param tolerance: how far the signature date may be from now, in either direction
-        (bounds replays of a captured delivery).
-    :raises WebhookSignatureError: whatever the failure; the reason never holds the secret.
-    """
-    if not secret:
-        raise WebhookSignatureError('no webhook secret configured')
-    if not isinstance(raw_body, (bytes, bytearray, memoryview)):
-        raise WebhookSignatureError('the raw request body is required')
-    signed_at = check_signature_date(date_header, signature_header, max_age=tolerance, max_ahead=tolerance, now=now)
-    check = SignatureCheck([secret], path, date_header, signature_header)
-    check.update_as_sent(raw_body)
-    if not check.matching_secrets():
-        raise WebhookSignatureError('signature mismatch')
-    return signed_at
-
-
-def verify_webhook_bearer(expected_token, authorization_header):
-    """Check the default authentication (``Authorization: Bearer <user token>``) in constant
-    time; fails closed when no token is expected."""
-    if not expected_token:
-        raise WebhookSignatureError('no user token to compare with')
-    scheme, _, received = (authorization_header or '').partition(' ')
-    if scheme.lower() != 'bearer' or not received:
-        raise WebhookSignatureError('missing bearer token')
-    if not hmac.compare_digest(_to_bytes(expected_token), _to_bytes(received.strip())):
-        raise WebhookSignatureError('bearer token mismatch')
-
-
 def _parse_signature_date(value):
     try:
         text = value.decode('ascii') if isinstance(value, bytes) else str(value)

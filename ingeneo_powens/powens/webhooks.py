@@ -11,6 +11,12 @@ URL when it names one (``/powens/webhook/connection_synced``), else from the pay
 import json
 import re
 import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from .const import SIGNATURE_DATE_HEADER, SIGNATURE_HEADER
+from .errors import WebhookSignatureError
+from .signature import SignatureCheck, check_signature_date
 
 CONNECTION_SYNCED = 'CONNECTION_SYNCED'
 ACCOUNT_SYNCED = 'ACCOUNT_SYNCED'
@@ -32,6 +38,114 @@ class WebhookTooLarge(ValueError):
 
 class WebhookEncodingError(ValueError):
     """A Content-Encoding other than gzip or identity (415)."""
+
+
+class WebhookRefused(Exception):
+    """A delivery answered without being acted upon: the HTTP ``status`` and the ``reason``
+    (for the log; the answer says only ``answer``)."""
+
+    # What the answer says: a refusal tells nothing of why, but a signed body that is not
+    # JSON is the sender's to know.
+    ANSWERS = {
+        403: 'forbidden',
+        413: 'payload too large',
+        415: 'unsupported content encoding',
+    }
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = str(reason)
+
+    @property
+    def answer(self):
+        return self.ANSWERS.get(self.status, self.reason)
+
+
+@dataclass(frozen=True)
+class WebhookLimits:
+    """How much of a delivery is read: ``body`` as sent, ``decoded`` while its signature is
+    checked piece by piece, ``parsed`` as JSON at once; ``max_age`` of its signature date."""
+
+    body: int
+    decoded: int
+    parsed: int
+    max_age: object  # datetime.timedelta
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An authenticated delivery. ``signers``: what the secrets that verified it stand for
+    (the contracts); ``payload`` None when it is too long to be parsed at once."""
+
+    signed_at: datetime
+    signature: str
+    signers: frozenset
+    event: str | None
+    payload: dict | None
+    size: int
+
+
+def read_delivery(path, headers, read_body, secrets, event_segment, limits):
+    """Authenticate a delivery posted to ``path`` and read it, in the order that makes a
+    stranger cost the least:
+
+    1. ``BI-Signature`` / ``BI-Signature-Date`` present, the date within ``limits.max_age``
+       back and the tolerance ahead, a known encoding, a declared length within the cap: else
+       refused before the body is read;
+    2. the body's HMAC, as sent and (gzip) as decoded piece by piece, with each of
+       ``secrets()`` (``{secret: signers}``, asked only now): refused unless one matches;
+    3. only then is the JSON parsed (``payload`` None beyond ``limits.parsed``).
+
+    ``read_body()`` returns the raw bytes or raises :class:`WebhookTooLarge`.
+
+    :raises WebhookRefused: with the status to answer.
+    """
+    date_header, signature_header = headers.get(SIGNATURE_DATE_HEADER), headers.get(SIGNATURE_HEADER)
+    content_encoding = headers.get('Content-Encoding')
+    try:
+        signed_at = check_signature_date(date_header, signature_header, max_age=limits.max_age)
+        content_coding(content_encoding)
+    except WebhookSignatureError as error:
+        raise WebhookRefused(403, error) from None
+    except WebhookEncodingError as error:
+        raise WebhookRefused(415, error) from None
+    if _declared_length(headers) > limits.body:
+        raise WebhookRefused(413, 'payload too large')
+    by_secret = secrets()
+    if not by_secret:
+        raise WebhookRefused(403, 'no webhook secret configured')
+    try:
+        raw = read_body()
+        check = SignatureCheck(by_secret, path, date_header, signature_header)
+    except WebhookTooLarge:
+        raise WebhookRefused(413, 'payload too large') from None
+    except WebhookSignatureError as error:
+        raise WebhookRefused(403, error) from None
+    undecodable = feed_signature_check(check, raw, content_encoding, limits.decoded)
+    signers = frozenset().union(*(by_secret[secret] for secret in check.matching_secrets()))
+    if not signers:
+        raise WebhookRefused(403, f'signature mismatch{f" ({undecodable})" if undecodable else ""}')
+    if isinstance(undecodable, WebhookTooLarge):
+        raise WebhookRefused(413, 'payload too large')
+    if undecodable:
+        raise WebhookRefused(400, undecodable)
+    event = event_from_url(event_segment) if event_segment else None
+    try:
+        payload = parse_payload(decode_body(raw, content_encoding, limits.parsed))
+    except WebhookTooLarge:
+        payload = None
+    except WebhookPayloadError as error:
+        raise WebhookRefused(400, error) from None
+    if payload is not None:
+        event = event or infer_event(payload)
+    return Delivery(signed_at, signature_header, signers, event, payload, len(raw))
+
+
+def _declared_length(headers):
+    """The Content-Length announced, 0 when absent or unreadable (the read is capped anyway)."""
+    value = (headers.get('Content-Length') or '').strip()
+    return int(value) if value.isdigit() else 0
 
 
 # Pieces of a gzip body handled at a time, compressed and decoded: what a gzip bomb costs in

@@ -13,6 +13,7 @@ from . import test_powens_consent_dates
 from . import test_powens_continuity
 from . import test_powens_counterparties
 from . import test_powens_cron_workers
+from . import test_powens_database_contract
 from . import test_powens_digest
 from . import test_powens_fair_use
 from . import test_powens_first_connection

@@ -82,6 +82,23 @@ class PowensSandboxMixin:
         company.write({"powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url})
 
     @classmethod
+    def configure_database_contract(cls):
+        """Set the database's contract for the sandbox, and let ``cls.company`` use it (its
+        own contract erased): the contract a firm's companies share."""
+        contract = cls.env["powens.contract"]._powens_database()
+        contract.write(
+            {
+                "powens_domain": "sandbox",
+                "powens_client_id": cls.sandbox.client_id,
+                "powens_client_secret": cls.sandbox.client_secret,
+                "powens_webhook_secret": cls.sandbox.webhook_secret,
+            }
+        )
+        contract.write({"powens_api_url": cls.sandbox.api_url, "powens_webview_url": cls.sandbox.webview_url})
+        cls.company.sudo().action_powens_use_database_contract()
+        return contract
+
+    @classmethod
     def connect_at_powens(cls, journal, accounts=2, months=6):
         """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, held by the
         bank's own Powens user, as the callback would record it, and the consent that preceded it."""

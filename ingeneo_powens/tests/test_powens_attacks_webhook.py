@@ -21,6 +21,8 @@ from .test_powens_webhook import WEBHOOK, WebhookCaseMixin, _delivery_ids, signa
 
 _logger = logging.getLogger(__name__)
 CONTROLLER_LOGGER = "odoo.addons.ingeneo_powens.controllers.main"
+# The route and the models it delegates to.
+ADDON_LOGGER = "odoo.addons.ingeneo_powens"
 MIB = 1024 * 1024
 # What the worker may take to refuse an unauthenticated delivery, whatever its size once
 # decompressed: the decoded piece in hand, and the request's own bookkeeping.
@@ -156,7 +158,7 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
         payload = self.connection_synced(self.some_transactions(1))
         with (
             patch.object(PowensWebhookEvent, "_powens_register", side_effect=RuntimeError("IBAN FR76...")),
-            self.assertLogs(CONTROLLER_LOGGER, "INFO") as logs,
+            self.assertLogs(ADDON_LOGGER, "INFO") as logs,
         ):
             self.assertAnswer(self.post(payload), 500)
         self.assertTrue(logs.records)

@@ -439,6 +439,8 @@ MODEL_MATRIX = {
     },
     "powens.sync.log": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.user": {"admin": ("r", "r"), "holder": ("r", "")},
+    # The database's contract: holders read it, system administrators write it (issue 17).
+    "powens.contract": {"admin_without_right": ("rw", "rw"), "admin": ("rw", "rw"), "holder": ("r", "r")},
     "powens.webhook.event": {"admin": ("r", "r"), "holder": ("r", "")},
     "powens.webview.state": {"admin_without_right": ("r", ""), "admin": ("r", "r")},
     "res.company fields": {
@@ -511,7 +513,10 @@ ACTION_MATRIX = {
     "res.company.action_open_powens_settings": SETUP,
     "res.company.action_powens_delete_user": SETUP,
     "res.company.action_powens_test_connection": SETUP,
+    # Erases the company's own contract: the contract is a system administrator's (issue 17).
+    "res.company.action_powens_use_database_contract": {"admin": (True, True)},
     "res.config.settings.action_powens_test_connection": {"admin": (True, True)},
+    "res.config.settings.action_powens_contract_history": {"admin": (True, True)},
     "res.users.action_powens_send_connection_request": SETUP,
 }
 
@@ -653,6 +658,8 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 "account.journal": journal,
                 "account.bank.statement.line": line,
                 "res.company": company,
+                # One for the database: the same record seen from either company.
+                "powens.contract": env["powens.contract"]._powens_database(),
                 "request_journal": to_invite,
                 "request": request,
                 "invited": invited,
@@ -840,9 +847,12 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             if result.outcome != "done":
                 raise AccessError(result.message)
 
-        def settings_test(user, key):
-            settings = self.env["res.config.settings"].with_user(user).with_company(self.companies[key])
-            settings.create({}).action_powens_test_connection()
+        def settings(method):
+            def run(user, key):
+                settings = self.env["res.config.settings"].with_user(user).with_company(self.companies[key])
+                getattr(settings.create({}), method)()
+
+            return run
 
         def consented(records):
             records["request"].with_user(records["invited"]).action_consent()
@@ -874,10 +884,12 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             "res.company.action_open_powens_settings": on("res.company", "action_open_powens_settings"),
             "res.company.action_powens_test_connection": on("res.company", "action_powens_test_connection"),
             "res.company.action_add_bank": on("res.company", "action_add_bank"),
+            "res.company.action_powens_use_database_contract": on("res.company", "action_powens_use_database_contract"),
             "res.company.action_powens_delete_user": on(
                 "res.company", "action_powens_delete_user", prepare=forgotten_token
             ),
-            "res.config.settings.action_powens_test_connection": settings_test,
+            "res.config.settings.action_powens_test_connection": settings("action_powens_test_connection"),
+            "res.config.settings.action_powens_contract_history": settings("action_powens_contract_history"),
             "res.users.action_powens_send_connection_request": send_request,
             "powens.connection.request.action_resend": on("request", "action_resend"),
             "powens.bulk.action.action_run": bulk_send_request,

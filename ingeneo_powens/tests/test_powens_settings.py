@@ -192,6 +192,9 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
                 self.assertEqual(
                     (values["powens_client_secret_set"], values["powens_webhook_secret_set"]), (is_set, is_set)
                 )
+        # The Settings show the database's contract (issue 17): not set, then set.
+        self.assertFalse(self.settings_of(self.settings_admin).powens_client_secret_set)
+        self.configure_database_contract()
         settings = self.settings_of(self.settings_admin)
         self.assertFalse(settings.powens_client_secret)
         self.assertTrue(settings.powens_client_secret_set)
@@ -199,7 +202,9 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
     # --- Test the connection -------------------------------------------------------------------
 
     def test_settings_test_connection_succeeds_against_the_sandbox(self):
-        """From the settings form: the saved credentials work and Powens lists its banks."""
+        """From the settings form: the saved credentials of the database's contract work and
+        Powens lists its banks."""
+        self.configure_database_contract()
         action = self.settings_of(self.settings_admin).action_powens_test_connection()
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("banks are available", action["params"]["message"])
@@ -210,6 +215,7 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
         """A wrong secret is reported as Powens' refusal, without echoing the secret, and
         leaves no Powens user behind."""
         self.assertFalse(self.company.sudo().powens_user_ids, "no Powens user yet")
+        self.configure_database_contract()
         settings = self.settings_of(self.settings_admin)
         settings.powens_client_secret = "wrong-client-secret"
         with self.assertRaisesRegex(UserError, "Powens refused the connection test") as error:
