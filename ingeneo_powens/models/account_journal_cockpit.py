@@ -7,11 +7,11 @@ from odoo.fields import Domain
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 
-from ..const import REQUEST_OPEN_STATES
+from ..const import CONSENT_EXPIRY_HORIZON_DAYS, REQUEST_OPEN_STATES
 from .account_journal import BLOCKING_STATE_GROUPS
 
 # What the cockpit's filters call "soon" and "for long", measured from the moment of the search.
-CONSENT_EXPIRING_WITHIN = timedelta(days=14)
+CONSENT_EXPIRING_WITHIN = timedelta(days=CONSENT_EXPIRY_HORIZON_DAYS)
 IN_ERROR_ALERT_AFTER = timedelta(hours=48)
 NO_MOVEMENT_ALERT_AFTER = timedelta(days=7)
 # The statuses of a bank Powens does not feed: no consent to expire, no movement expected.

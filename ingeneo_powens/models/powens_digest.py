@@ -1,16 +1,14 @@
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import format_date
 
-from ..const import CONSENT_EXPIRY_HORIZON_DAYS, REQUEST_OPEN_STATES, SETUP_GROUP
+from ..const import REQUEST_OPEN_STATES, SETUP_GROUP
 
 DIGEST_TEMPLATE = "ingeneo_powens.mail_template_powens_weekly_digest"
 # The cockpit, on the banks of one company that need someone (cids: the company, in the URL).
 DIGEST_COCKPIT_PATH = "/odoo/action-ingeneo_powens.action_powens_cockpit_needing_someone"
-# A bank in error this long has been retried by Powens for two days: someone must look.
-ERROR_ATTENTION_DELAY = timedelta(hours=48)
 
 
 class PowensDigest(models.AbstractModel):
@@ -59,53 +57,30 @@ class PowensDigest(models.AbstractModel):
         """{company: [(bank, reason, date)]} for the banks of ``companies`` that need someone;
         ``reason`` is one of "action_required", "consent_ending", "error", "request_expired",
         ``date`` the consent's end, the error's start, the request's expiry (none for the first).
+        The cockpit's own alerts ("Consent expiring within 14 days", "In error for more than
+        48 h"): a bank in error for less has its retrievals retried, nobody need look yet.
         A fixed number of queries, whatever the number of banks."""
-        now = fields.Datetime.now()
         journals = self.env["account.journal"].search(
-            [
-                ("company_id", "in", companies.ids),
-                ("type", "=", "bank"),
-                ("powens_account_id", "!=", False),
-                "|",
-                ("powens_state", "in", ("action_required", "error")),
-                ("powens_connection_id.consent_expires_at", "<=", now + timedelta(days=CONSENT_EXPIRY_HORIZON_DAYS)),
-            ]
+            Domain("company_id", "in", companies.ids)
+            & Domain("type", "=", "bank")
+            & (
+                Domain("powens_state", "=", "action_required")
+                | Domain("powens_in_error_48h", "=", True)
+                | Domain("powens_consent_expiring", "=", True)
+            )
         )
-        error_since = self._error_since(journals.filtered(lambda journal: journal.powens_state == "error"))
+        in_error = journals.search(Domain("id", "in", journals.ids) & Domain("powens_in_error_48h", "=", True))
         needing = defaultdict(list)
         for journal in journals:
             if journal.powens_state == "action_required":
                 needing[journal.company_id].append((journal, "action_required", False))
-            elif journal.powens_state == "error":
-                since = error_since.get(journal)
-                if since and since <= now - ERROR_ATTENTION_DELAY:
-                    needing[journal.company_id].append((journal, "error", since))
+            elif journal in in_error:
+                needing[journal.company_id].append((journal, "error", journal.powens_error_since))
             else:
                 needing[journal.company_id].append((journal, "consent_ending", journal.powens_consent_expires_at))
         for request in self._expired_requests(companies):
             needing[request.company_id].append((request.journal_id, "request_expired", request.expires_at))
         return needing
-
-    @api.model
-    def _error_since(self, journals):
-        """{bank: its first failed retrieval since its last successful one}, in one query;
-        banks without a failed retrieval are left out."""
-        self.env["powens.sync.log"].flush_model(["journal_id", "started_at", "error"])
-        self.env.cr.execute(
-            """
-            SELECT failed.journal_id, MIN(failed.started_at)
-              FROM powens_sync_log failed
-             WHERE failed.journal_id = ANY(%s)
-               AND failed.error IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM powens_sync_log success
-                                WHERE success.journal_id = failed.journal_id
-                                  AND success.error IS NULL
-                                  AND success.started_at > failed.started_at)
-             GROUP BY failed.journal_id
-            """,
-            [journals.ids],
-        )
-        return {journals.browse(journal_id): since for journal_id, since in self.env.cr.fetchall()}
 
     @api.model
     def _expired_requests(self, companies):
