@@ -195,3 +195,22 @@ def test_sync_after_days_books_matured_pending_rows(sandbox, sandbox_user, sandb
         assert now["coming"] is False or now["deleted"] is not None
         outcomes.add("replaced_or_cancelled" if now["deleted"] else "kept_id")
     assert outcomes == {"replaced_or_cancelled", "kept_id"}, "the bank books both ways"
+
+
+def test_a_bulk_history_is_spread_evenly_over_the_days_asked(sandbox, sandbox_user, sandbox_connection):
+    account_id = sandbox_connection["accounts"][0]["id"]
+    added = sandbox.control(
+        "POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 10, "date": "2024-01-15", "days": 4}
+    )["ids"]
+    rows = listing(
+        sandbox, sandbox_user, f"/users/me/accounts/{account_id}/transactions", limit=1000, max_date="2024-01-31"
+    )["transactions"]
+    per_day = {}
+    for row in rows:
+        per_day[row["date"]] = per_day.get(row["date"], 0) + 1
+    assert sorted(added) == sorted(row["id"] for row in rows)
+    assert per_day == {"2024-01-15": 3, "2024-01-14": 3, "2024-01-13": 2, "2024-01-12": 2}
+    refused = requests.post(
+        f"{sandbox.base_url}/_sandbox/accounts/{account_id}/transactions", json={"count": 1, "days": 0}, timeout=10
+    )
+    assert refused.status_code == 400
