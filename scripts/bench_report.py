@@ -188,8 +188,8 @@ class WorkersRun:
 
     def describe(self, lines):
         return (
-            f"{self.seconds:.1f} s ({lines / self.seconds:.1f} lines/s); CPU: Odoo {self.odoo_cpu:.0f} s, "
-            f"PostgreSQL {self.postgresql_cpu:.0f} s, sandbox {self.sandbox_cpu:.0f} s"
+            f"{self.seconds:.1f} s ({lines / self.seconds:.1f} lines/s); CPU: Odoo {self.odoo_cpu:.1f} s, "
+            f"PostgreSQL {self.postgresql_cpu:.1f} s, sandbox {self.sandbox_cpu:.1f} s"
         )
 
 

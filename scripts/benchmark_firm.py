@@ -112,7 +112,7 @@ def retrieval_jobs(env):
     return env["ir.cron"].search([("code", "=", env.ref(CRON_XMLID).code)], order="id")
 
 
-def cron_worker(config, database):
+def cron_worker(config_file, database):
     """One cron worker: Odoo's runner loop on the retrieval jobs until none is ready any more
     (fully done, rescheduled later). Odoo's runner gives a job to one worker at a time (it
     locks the job's row): a second worker finds it taken and takes the next job, if any.
@@ -124,7 +124,7 @@ def cron_worker(config, database):
 
     from odoo.addons.base.models.ir_cron import IrCron
 
-    registry = open_registry(config, database)
+    registry = open_registry(config_file, database)
     with Environment(registry) as env:
         job_ids = retrieval_jobs(env).ids
     print("ready", flush=True)

@@ -100,7 +100,7 @@ def test_two_workers_must_take_at_most_two_thirds_of_one_and_import_each_movemen
     assert (ratio.met, once.met, once.measured) == (False, False, "399 banks of 400")
     first, two, _ratio, _once = two_workers_rows(200, 100_000, one, WorkersRun(500.0, 1, 2, 3), [], jobs=2)
     assert two.metric.endswith("two cron workers, 2 retrieval jobs")
-    assert first.measured == "1000.0 s (100.0 lines/s); CPU: Odoo 900 s, PostgreSQL 80 s, sandbox 20 s"
+    assert first.measured == "1000.0 s (100.0 lines/s); CPU: Odoo 900.0 s, PostgreSQL 80.0 s, sandbox 20.0 s"
 
 
 def test_cockpit_needs_its_time_and_no_more_queries_for_every_bank_than_for_a_few():
