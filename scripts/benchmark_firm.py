@@ -262,9 +262,11 @@ def hourly_with_nothing_new(registry, sandbox, journal_ids):
 # --- The cockpit -----------------------------------------------------------------------------------
 
 
-def cockpit(registry, company_journal_ids, all_journal_ids):
-    """The cockpit's screens for one company's banks and for every bank, as the firm's
-    accountant sees them: a user of every client company (the record rules apply)."""
+def cockpit(registry, half_journal_ids, all_journal_ids):
+    """The cockpit's screens for every bank and for half of them (the first bank of every
+    company: as many companies, so as many groups, half the banks), as the firm's accountant
+    sees them: a user of every client company (the record rules apply). A first round, not
+    reported, fills the caches a running server has warm (views, access rights)."""
     from odoo import Command
 
     from scripts.bench_cockpit import measure_cockpit
@@ -282,9 +284,10 @@ def cockpit(registry, company_journal_ids, all_journal_ids):
         )
     with Environment(registry) as env:
         env = env(user=accountant.id)
-        few = measure_cockpit(env, env["account.journal"].browse(company_journal_ids))
-        many = measure_cockpit(env, env["account.journal"].browse(all_journal_ids))
-    return bench_report.cockpit_rows(len(company_journal_ids), few, len(all_journal_ids), many)
+        half, every = env["account.journal"].browse(half_journal_ids), env["account.journal"].browse(all_journal_ids)
+        measure_cockpit(env, half)
+        few, many = measure_cockpit(env, half), measure_cockpit(env, every)
+    return bench_report.cockpit_rows(len(half), few, len(every), many)
 
 
 # --- The benchmark --------------------------------------------------------------------------------
@@ -329,8 +332,7 @@ def benchmark(args):
         )
 
         progress("The cockpit, first page and each filter")
-        company_banks = [first_banks[0][0], second_banks[0][0]]
-        cockpit_table = cockpit(registry, company_banks, journal_ids)
+        cockpit_table = cockpit(registry, [journal_id for journal_id, _account in first_banks], journal_ids)
     finally:
         sandbox.stop()
 
