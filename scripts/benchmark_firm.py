@@ -9,7 +9,9 @@ written to --output). Every figure comes from this run.
 1. First syncs by Odoo's cron runner: the first bank of every company by one cron worker, then
    the second bank of every company (the same sizes) by two workers at once; each worker is a
    process of its own running `ir.cron._process_jobs_loop` on `ir_cron_powens_sync`, as an
-   Odoo cron thread does when woken up; the banks are shared through the retrieval's claim.
+   Odoo cron thread does when woken up. Odoo gives a job to one worker at a time: with the one
+   job the add-on ships, the second worker only takes turns; with --retrieval-jobs 2 (a copy of
+   the job) both run at once and share the banks through the retrieval's claim.
 2. The hourly retrieval with nothing new over every bank, then with one bank due.
 3. The cockpit's first page and each filter (`scripts.bench_cockpit`).
 """
@@ -48,7 +50,6 @@ CRON_XMLID = "ingeneo_powens.ir_cron_powens_sync"
 # Seconds between two polls of a worker waiting for the job another holds: an Odoo cron thread
 # woken up by the job's trigger (ODOO_NOTIFY_CRON_CHANGES), not one sleeping its 60 s.
 WORKER_POLL_SECONDS = 0.2
-WORKER_START_TIMEOUT = 180
 
 
 def progress_every(done, total, every=COMPANIES_PER_COMMIT * 5):
@@ -262,26 +263,30 @@ def hourly_with_nothing_new(registry, sandbox, journal_ids):
 # --- The cockpit -----------------------------------------------------------------------------------
 
 
+def firm_accountant(env, companies):
+    """The firm's accountant: a user of every client company, as the cockpit is meant for."""
+    from odoo import Command
+
+    return env["res.users"].create(
+        {
+            "name": "Firm accountant",
+            "login": "firm.accountant",
+            "company_id": companies[0].id,
+            "company_ids": [Command.set(companies.ids)],
+            "group_ids": [Command.set([env.ref("account.group_account_manager").id])],
+        }
+    )
+
+
 def cockpit(registry, half_journal_ids, all_journal_ids):
     """The cockpit's screens for every bank and for half of them (the first bank of every
     company: as many companies, so as many groups, half the banks), as the firm's accountant
-    sees them: a user of every client company (the record rules apply). A first round, not
-    reported, fills the caches a running server has warm (views, access rights)."""
-    from odoo import Command
-
+    sees them (the record rules apply). A first round, not reported, fills the caches a
+    running server has warm (views, access rights)."""
     from scripts.bench_cockpit import measure_cockpit
 
     with Environment(registry) as env:
-        companies = env["account.journal"].browse(all_journal_ids).company_id
-        accountant = env["res.users"].create(
-            {
-                "name": "Firm accountant",
-                "login": "firm.accountant",
-                "company_id": companies[0].id,
-                "company_ids": [Command.set(companies.ids)],
-                "group_ids": [Command.set([env.ref("account.group_account_manager").id])],
-            }
-        )
+        accountant = firm_accountant(env, env["account.journal"].browse(all_journal_ids).company_id)
     with Environment(registry) as env:
         env = env(user=accountant.id)
         half, every = env["account.journal"].browse(half_journal_ids), env["account.journal"].browse(all_journal_ids)
