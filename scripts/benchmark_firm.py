@@ -300,7 +300,7 @@ def cockpit(registry, half_journal_ids, all_journal_ids):
 
 def benchmark(args):
     scale = 10 if args.quick else 1
-    companies, movements = COMPANIES // scale, MOVEMENTS // scale
+    companies, movements = args.companies or COMPANIES // scale, args.movements or MOVEMENTS // scale
     load_at_start = os.getloadavg()[0]
     registry = open_registry(args.config, args.database)
     sandbox = start_sandbox(port=free_port_in(SANDBOX_PORTS))
@@ -353,8 +353,10 @@ def benchmark(args):
             (
                 f"Firm scale, measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
                 f"{companies} companies × {BANKS_PER_COMPANY} banks × {movements} movements; "
-                f"{'`--quick` (n / 10)' if args.quick else 'full run'}, {time.time() - STARTED_AT:.0f} s since "
-                f"`make bench` started; load average (1 min) {load_at_start:.1f} at the start, "
+                f"{'`--quick` (n / 10)' if args.quick else 'full run'}"
+                f"{', sizes chosen' if args.companies or args.movements else ''}, "
+                f"{time.time() - STARTED_AT:.0f} s since `make bench` started; "
+                f"load average (1 min) {load_at_start:.1f} at the start, "
                 f"{os.getloadavg()[0]:.1f} at the end."
             ),
             "",
@@ -372,6 +374,8 @@ def main():
     parser.add_argument("--database", required=True, help="a database with the add-on installed, nothing else")
     parser.add_argument("--quick", action="store_true", help="n / 10, for development")
     parser.add_argument("--output", default=str(PROJECT_ROOT / ".local" / "bench-firm.md"), help="where the table goes")
+    parser.add_argument("--companies", type=int, help=f"client companies instead of {COMPANIES} (or n / 10)")
+    parser.add_argument("--movements", type=int, help=f"movements per bank instead of {MOVEMENTS} (or n / 10)")
     parser.add_argument(
         "--retrieval-jobs",
         type=int,
