@@ -58,15 +58,25 @@ def create_connection(sandbox, request, id_user):
 
 
 def add_transactions(sandbox, request, id_account):
+    """``count`` movements dated ``date`` (today by default), or spread evenly over the ``days``
+    days ending then: a year of history for hundreds of accounts in one call each."""
     account = sandbox.store.accounts.get(id_account)
     if account is None:
         raise not_found("Account")
     body = request_body(request)
     try:
-        day = dt.date.fromisoformat(body["date"]) if body.get("date") else None
+        last_day = dt.date.fromisoformat(body["date"]) if body.get("date") else sandbox.clock.today()
     except ValueError:
         raise invalid_value("date must be YYYY-MM-DD") from None
-    rows = sandbox.engine.add_transactions(account, int(body.get("count", 1)), truthy(body.get("coming", False)), day)
+    count, days = int(body.get("count", 1)), int(body.get("days", 1))
+    if days < 1:
+        raise invalid_value("days must be at least 1")
+    coming = truthy(body.get("coming", False))
+    rows = []
+    for offset in range(days):
+        share = count // days + (offset < count % days)
+        day = last_day - dt.timedelta(days=offset)
+        rows += sandbox.engine.add_transactions(account, share, coming, day)
     return {"ids": [row["id"] for row in rows]}
 
 

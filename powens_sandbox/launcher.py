@@ -62,9 +62,9 @@ class SandboxProcess:
             self.process.wait()
 
 
-def start_sandbox(*extra_args):
-    """Start ``python -m powens_sandbox`` on a free port and wait until it answers."""
-    port = free_port()
+def start_sandbox(*extra_args, port=None):
+    """Start ``python -m powens_sandbox`` on ``port`` (a free one by default) and wait until it answers."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "powens_sandbox", "--host", "127.0.0.1", "--port", str(port), *extra_args],
         cwd=PROJECT_ROOT,

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 MIN_RATIO = 0.9  # the add-on's first sync, against Odoo's own batched create
 MAX_INCREMENTAL_SECONDS = 0.3  # a sync that brings nothing new
 MAX_WEBHOOK_P95_SECONDS = 1.0  # acknowledging a 1,000-transaction delivery
+# Issue 17 (an accounting firm's database): two cron workers against one on the same first
+# syncs, and the cockpit's server time for every bank of the firm.
+MAX_TWO_WORKERS_RATIO = 0.65
+MAX_COCKPIT_SECONDS = 0.5
 # Issue 14 (fair use, PSD2): Powens requests per bank per day with nothing new.
 MAX_DAILY_REQUESTS_WITH_WEBHOOKS = 4
 MAX_DAILY_REQUESTS_WITHOUT_WEBHOOKS = 24
@@ -145,6 +149,89 @@ def webhook_rows(seconds, transactions, outcomes):
             f"p95 ≤ {MAX_WEBHOOK_P95_SECONDS} s",
             p95 <= MAX_WEBHOOK_P95_SECONDS,
         ),
+    ]
+
+
+def firm_hourly_rows(banks, seconds, queries, requests, one_bank_queries):
+    """The scheduled job over ``banks`` banks due with nothing new: wall time, its SQL queries
+    (every cursor) and Powens requests; ``one_bank_queries``: the job's when one bank is due."""
+    per_bank = queries / banks
+    return [
+        Row(
+            f"Hourly retrieval with nothing new, {banks:,} banks: total wall time",
+            f"{seconds:.1f} s ({seconds / banks:.3f} s per bank)",
+        ),
+        Row(
+            f"SQL queries per bank, {banks:,} banks due / 1 bank due",
+            f"{per_bank:.1f} / {one_bank_queries}",
+            "no more for every bank than for one",
+            per_bank <= one_bank_queries,
+        ),
+        Row(
+            f"Powens requests per bank, {banks:,} banks",
+            f"{requests / banks:.2f}",
+            f"≤ {max_requests(1)}",
+            requests / banks <= max_requests(1),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class WorkersRun:
+    """Cron workers' first syncs: wall time, and the CPU seconds spent meanwhile by the
+    workers, by their PostgreSQL connections and by the sandbox (where the time went)."""
+
+    seconds: float
+    odoo_cpu: float
+    postgresql_cpu: float
+    sandbox_cpu: float
+
+    def describe(self, lines):
+        return (
+            f"{self.seconds:.1f} s ({lines / self.seconds:.1f} lines/s); CPU: Odoo {self.odoo_cpu:.1f} s, "
+            f"PostgreSQL {self.postgresql_cpu:.1f} s, sandbox {self.sandbox_cpu:.1f} s"
+        )
+
+
+def two_workers_rows(banks, lines, one_worker, two_workers, wrong_banks, jobs=1):
+    """First syncs of ``banks`` banks (``lines`` movements) by one cron worker, and of as many
+    other banks alike by two, with ``jobs`` cron jobs running the retrieval (WorkersRun each);
+    ``wrong_banks``: the banks not holding each movement once."""
+    ratio = two_workers.seconds / one_worker.seconds
+    return [
+        Row(f"First syncs of {banks:,} banks ({lines:,} movements), one cron worker", one_worker.describe(lines)),
+        Row(
+            f"First syncs of {banks:,} other banks alike, two cron workers, "
+            f"{jobs} retrieval job{'s' if jobs > 1 else ''}",
+            two_workers.describe(lines),
+        ),
+        Row(
+            "Wall-time ratio two workers / one",
+            f"{ratio:.2f}",
+            f"≤ {MAX_TWO_WORKERS_RATIO}",
+            ratio <= MAX_TWO_WORKERS_RATIO,
+        ),
+        Row(
+            "Each movement imported once (lines per bank = movements at Powens, no transaction twice)",
+            f"{2 * banks - len(wrong_banks):,} banks of {2 * banks:,}",
+            "every bank",
+            not wrong_banks,
+        ),
+    ]
+
+
+def cockpit_rows(few_banks, few, many_banks, many):
+    """The cockpit's screens measured for ``many_banks`` banks against ``few_banks``: ``few``
+    and ``many`` are measures (``view``, ``records``, ``queries``, ``seconds``) by screen."""
+    few_queries = {measure.view: measure.queries for measure in few}
+    return [
+        Row(
+            f"Cockpit, {measure.view}, {many_banks:,} banks",
+            f"{measure.seconds:.3f} s, {measure.queries} queries ({measure.records:,} banks shown)",
+            f"≤ {MAX_COCKPIT_SECONDS} s, queries as for {few_banks} banks ({few_queries[measure.view]})",
+            measure.seconds <= MAX_COCKPIT_SECONDS and measure.queries <= few_queries[measure.view],
+        )
+        for measure in many
     ]
 
 

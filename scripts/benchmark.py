@@ -41,7 +41,10 @@ HISTORY_DAYS = 360  # the sandbox movements are spread over the last year
 INCREMENTAL_REPEATS = 3  # syncs with nothing new per bank; the median is reported
 WEBHOOK_DELIVERIES = 20
 WEBHOOK_TRANSACTIONS = 1000  # per delivery, --quick or not: the size the target names
-WEBHOOK_HTTP_PORTS = range(8279, 8379)
+# Ports of the Odoo servers and of the sandbox, unless BENCH_ODOO_PORTS / BENCH_SANDBOX_PORTS
+# ("8170-8179") name others: benchmarks run side by side on one machine then stay apart.
+ODOO_HTTP_PORTS = ("BENCH_ODOO_PORTS", range(8279, 8379))
+SANDBOX_PORTS = ("BENCH_SANDBOX_PORTS", None)  # None: any free port
 SERVER_START_TIMEOUT = 180
 
 
@@ -272,9 +275,19 @@ def configure_company(env, sandbox):
 
 
 def connected_bank(env, sandbox, name, transactions):
-    """A bank journal linked to a new one-account connection at the sandbox, whose account
-    holds ``transactions`` booked movements spread over the last year (none imported yet)."""
-    company = env.company
+    """A bank journal of the current company linked to a new one-account connection at the
+    sandbox, whose account holds ``transactions`` booked movements spread over the last year
+    (none imported yet)."""
+    journal, account = bank_at_sandbox(env, sandbox, env.company, name, transactions)
+    journal._powens_link_account(account)
+    return journal
+
+
+def bank_at_sandbox(env, sandbox, company, name, transactions):
+    """A bank journal of ``company`` and a new one-account connection at the sandbox whose
+    account holds ``transactions`` booked movements spread over the last year: the journal
+    and the Powens account to link to it (not linked yet, so no retrieval reads it)."""
+    env = env["account.journal"].with_company(company).env
     journal = env["account.journal"].create({"name": name, "type": "bank", "company_id": company.id})
     powens_user = company._powens_create_user(journal)  # the bank's own Powens user
     client = powens_user._powens_client()
@@ -289,7 +302,6 @@ def connected_bank(env, sandbox, name, transactions):
     )
     account = env["powens.account"]._sync_from_powens(connection, client.list_accounts(created["id"]))
     journal.powens_connection_id = connection
-    journal._powens_link_account(account)
     already = sum(
         1
         for item in itertools.chain.from_iterable(
@@ -298,18 +310,21 @@ def connected_bank(env, sandbox, name, transactions):
         if not item["coming"]
     )
     add_history(sandbox, account.powens_id, transactions - already)
-    return journal
+    return journal, account
 
 
 def add_history(sandbox, account_id, count):
-    today = dt.date.today()
-    days = min(HISTORY_DAYS, count)
-    for day in range(days):
-        share = count // days + (day < count % days)
+    """``count`` booked movements spread evenly over the days before today (at most a year)."""
+    if count > 0:
         sandbox.control(
             "POST",
             f"/_sandbox/accounts/{account_id}/transactions",
-            {"count": share, "date": (today - dt.timedelta(days=day + 1)).isoformat(), "coming": False},
+            {
+                "count": count,
+                "date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+                "days": min(HISTORY_DAYS, count),
+                "coming": False,
+            },
         )
 
 
@@ -438,7 +453,7 @@ class OdooServer:
         self.args = args
 
     def __enter__(self):
-        port = next(port for port in WEBHOOK_HTTP_PORTS if port_is_free(port))
+        port = free_port_in(ODOO_HTTP_PORTS)
         self.log = open(Path(self.args.output).with_name("bench-server.log"), "w", encoding="utf-8")
         self.process = subprocess.Popen(
             [
@@ -481,6 +496,22 @@ class OdooServer:
         self.log.close()
 
 
+def free_port_in(ports):
+    """A free port of the range named by ``ports`` (its variable, its default); None when the
+    variable is unset and the default is None (any free port then)."""
+    variable, default = ports
+    text = os.environ.get(variable)
+    if text:
+        first, _, last = text.partition("-")
+        default = range(int(first), int(last or first) + 1)
+    if default is None:
+        return None
+    port = next((port for port in default if port_is_free(port)), None)
+    if port is None:
+        raise RuntimeError(f"no free port in {default.start}-{default.stop - 1} ({variable})")
+    return port
+
+
 def port_is_free(port):
     with socket.socket() as probe:
         try:
@@ -497,11 +528,11 @@ def benchmark(args):
     scale = 10 if args.quick else 1
     small, large = 10_000 // scale, 30_000 // scale
     registry = open_registry(args.config, args.database)
-    sandbox = start_sandbox()
+    sandbox = start_sandbox(port=free_port_in(SANDBOX_PORTS))
     try:
         progress(f"Sandbox at {sandbox.base_url}; database {args.database}{' (--quick: n / 10)' if args.quick else ''}")
         with Environment(registry) as env:
-            configure_company(env, sandbox)
+            configure_company(env.company, sandbox)
             small_bank = connected_bank(env, sandbox, f"Bench {small}", small).id
             large_bank = connected_bank(env, sandbox, f"Bench {large}", large).id
             webhook_bank = connected_bank(

@@ -1,11 +1,16 @@
 """The verdicts of `make bench`: a table that says "met" when a target is missed would be worse
 than no benchmark at all."""
 
+from collections import namedtuple
+
 import pytest
 
 from scripts.bench_report import (
     Row,
+    WorkersRun,
+    cockpit_rows,
     daily_request_rows,
+    firm_hourly_rows,
     incremental_rows,
     markdown_table,
     max_requests,
@@ -13,6 +18,7 @@ from scripts.bench_report import (
     percentile,
     request_rows,
     throughput_rows,
+    two_workers_rows,
     webhook_rows,
 )
 
@@ -78,3 +84,33 @@ def test_table_marks_missed_targets_and_leaves_yardsticks_blank():
         "| b | 2 | ≤ 1 | **no** |",
         "| c | 0 | ≤ 1 | yes |",
     ]
+
+
+def test_firm_hourly_queries_per_bank_may_not_exceed_those_of_one_bank_due():
+    _wall, queries, requests = firm_hourly_rows(400, 40.0, 400 * 30, 800, 34)
+    assert (queries.measured, queries.met) == ("30.0 / 34", True)
+    assert (requests.measured, requests.met) == ("2.00", True)
+    _wall, queries, requests = firm_hourly_rows(400, 40.0, 400 * 35, 400 * 5, 34)
+    assert (queries.met, requests.met) == (False, False)  # a per-bank query more at scale; 5 requests a bank
+
+
+def test_two_workers_must_take_at_most_two_thirds_of_one_and_import_each_movement_once():
+    one = WorkersRun(1000.0, 900.0, 80.0, 20.0)
+    *_, ratio, once = two_workers_rows(200, 100_000, one, WorkersRun(650.0, 950.0, 90.0, 20.0), [])
+    assert (ratio.measured, ratio.met, once.met) == ("0.65", True, True)
+    *_, ratio, once = two_workers_rows(200, 100_000, one, WorkersRun(660.0, 950.0, 90.0, 20.0), [17])
+    assert (ratio.met, once.met, once.measured) == (False, False, "399 banks of 400")
+    first, two, _ratio, _once = two_workers_rows(200, 100_000, one, WorkersRun(500.0, 1, 2, 3), [], jobs=2)
+    assert two.metric.endswith("two cron workers, 2 retrieval jobs")
+    assert first.measured == "1000.0 s (100.0 lines/s); CPU: Odoo 900.0 s, PostgreSQL 80.0 s, sandbox 20.0 s"
+
+
+CockpitMeasure = namedtuple("CockpitMeasure", "view records queries seconds")  # scripts/bench_cockpit.py's
+
+
+def test_cockpit_needs_its_time_and_no_more_queries_for_every_bank_than_for_a_few():
+    few = [CockpitMeasure("list", 2, 12, 0.05), CockpitMeasure("filter action_required", 1, 10, 0.04)]
+    many = [CockpitMeasure("list", 80, 12, 0.4), CockpitMeasure("filter action_required", 40, 10, 0.5)]
+    assert [row.met for row in cockpit_rows(2, few, 400, many)] == [True, True]
+    many = [CockpitMeasure("list", 80, 13, 0.1), CockpitMeasure("filter action_required", 40, 10, 0.51)]
+    assert [row.met for row in cockpit_rows(2, few, 400, many)] == [False, False]

@@ -206,3 +206,22 @@ def test_a_balance_the_listing_does_not_explain_leaves_the_rows_as_they_are(sand
     assert read.json()["balance"] == 1234.56
     after = listing(sandbox, sandbox_user, f"/users/me/accounts/{account['id']}/transactions", limit=1000)
     assert after["transactions"] == before["transactions"]
+
+
+def test_a_bulk_history_is_spread_evenly_over_the_days_asked(sandbox, sandbox_user, sandbox_connection):
+    account_id = sandbox_connection["accounts"][0]["id"]
+    added = sandbox.control(
+        "POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 10, "date": "2024-01-15", "days": 4}
+    )["ids"]
+    rows = listing(
+        sandbox, sandbox_user, f"/users/me/accounts/{account_id}/transactions", limit=1000, max_date="2024-01-31"
+    )["transactions"]
+    per_day = {}
+    for row in rows:
+        per_day[row["date"]] = per_day.get(row["date"], 0) + 1
+    assert sorted(added) == sorted(row["id"] for row in rows)
+    assert per_day == {"2024-01-15": 3, "2024-01-14": 3, "2024-01-13": 2, "2024-01-12": 2}
+    refused = requests.post(
+        f"{sandbox.base_url}/_sandbox/accounts/{account_id}/transactions", json={"count": 1, "days": 0}, timeout=10
+    )
+    assert refused.status_code == 400

@@ -73,7 +73,11 @@ class PowensRetrieval(models.AbstractModel):
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(candidates))
         scheduled = self.with_context(**{SCHEDULED_RUN: True})
-        for journal in candidates:
+        for candidate in candidates:
+            # Each bank on its own prefetch set: a write on a bank is tracked (mail), and Odoo
+            # computes the tracked related fields of every bank in the writer's prefetch set,
+            # which made each bank's retrieval cost grow with the number of banks.
+            journal = candidate.with_prefetch()
             try:
                 scheduled.with_company(journal.company_id)._retrieve(journal, "cron")
             except Exception:

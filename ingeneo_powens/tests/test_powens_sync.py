@@ -378,6 +378,24 @@ class TestPowensScheduledRetrieval(ConnectedBankCase):
         self.assertEqual((log.trigger, log.new_count, log.error), ("cron", len(lines), False))
         self.assertFalse(self.bank.powens_sync_started_at, "the claim is released")
 
+    def test_cron_retrieves_each_bank_on_its_own_prefetch_set(self):
+        """A bank's retrieval writes the bank, and Odoo's tracking then computes related
+        fields for every bank prefetched with it: over a firm's hundreds of banks, each
+        retrieval cost grew with their number (make bench's firm scale)."""
+        second = self.env["account.journal"].create({"name": "Banque 2", "type": "bank", "code": "BQ2"})
+        second._powens_link_account(self.connect_at_powens(second, accounts=1, months=0).account_ids)
+        prefetched = {}
+        retrieve = PowensRetrieval._retrieve
+
+        def retrieve_and_watch(retrieval, journal, trigger, delivered=None):
+            prefetched[journal.id] = set(journal._prefetch_ids)
+            return retrieve(retrieval, journal, trigger, delivered)
+
+        cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync")
+        with patch.object(PowensRetrieval, "_retrieve", retrieve_and_watch), self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertEqual(prefetched, {self.bank.id: {self.bank.id}, second.id: {second.id}})
+
     def test_a_second_worker_skips_a_bank_being_retrieved(self):
         """Two real database sessions: while this one holds the claim's row lock, the other
         one's claim skips the bank instead of waiting or importing it twice."""
