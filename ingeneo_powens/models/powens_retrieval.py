@@ -69,6 +69,7 @@ class PowensRetrieval(models.AbstractModel):
         transaction; several workers or servers share the banks through the claim. A bank's
         failure is its own: the run goes on with the others and ends well, so Odoo never
         deactivates the job because of one bank."""
+        listed_at = fields.Datetime.now()
         candidates = self.env["account.journal"]._powens_cron_candidates()
         cron = self.env["ir.cron"]
         cron._commit_progress(remaining=len(candidates))
@@ -79,7 +80,7 @@ class PowensRetrieval(models.AbstractModel):
             # which made each bank's retrieval cost grow with the number of banks.
             journal = candidate.with_prefetch()
             try:
-                scheduled.with_company(journal.company_id)._retrieve(journal, "cron")
+                scheduled.with_company(journal.company_id)._retrieve(journal, "cron", listed_at=listed_at)
             except Exception:
                 _logger.exception("Scheduled Powens retrieval of journal %s failed", journal.id)
                 self.env.cr.rollback()  # everything before this bank is committed
@@ -88,17 +89,18 @@ class PowensRetrieval(models.AbstractModel):
                 break  # out of time: the next run goes on with the banks left
 
     @api.model
-    def _retrieve(self, journal, trigger, delivered=None):
+    def _retrieve(self, journal, trigger, delivered=None, listed_at=None):
         """Retrieve ``journal`` once, started by ``trigger``: its changed movements read at
         Powens, or the movements a notification ``delivered``. Returns a busy result when
-        another retrieval holds the bank.
+        another retrieval holds the bank, or read it since the scheduled job ``listed_at``
+        the banks due.
 
         As superuser: the callers are the journal's action (which checked the right), the
         scheduled job and an authenticated notification; a retrieval writes what no user
         writes directly (lines, logs, the connection's state)."""
         retrieval = self.sudo()
         journal = journal.with_env(retrieval.env)
-        if not retrieval._claim(journal):
+        if not retrieval._claim(journal, read_before=listed_at):
             return RetrievalResult(busy=True)
         retrieval._commit_point()  # the claim is visible to the other workers from here
         started_at, clock = fields.Datetime.now(), time.monotonic()
@@ -145,14 +147,15 @@ class PowensRetrieval(models.AbstractModel):
             self.env["ir.cron"]._commit_progress()
 
     @api.model
-    def _claim(self, journals):
+    def _claim(self, journals, read_before=None):
         """Mark these banks as being retrieved and return them, skipping those another worker
         holds (row locks with SKIP LOCKED, then a timestamp that outlives the commits of a
-        long pull)."""
+        long pull) and, given ``read_before``, those read since then: the scheduled job's
+        list of the banks due, made before another worker read some of them."""
         if not journals:
             return journals
         cr = journals.env.cr  # the journals' own: a test claims them from a second cursor
-        journals.flush_model(["powens_sync_started_at"])
+        journals.flush_model(["powens_sync_started_at", "powens_last_read_at"])
         try:
             with cr.savepoint(flush=False):
                 cr.execute(
@@ -162,10 +165,11 @@ class PowensRetrieval(models.AbstractModel):
                         SELECT id FROM account_journal
                          WHERE id = ANY(%s)
                            AND (powens_sync_started_at IS NULL OR powens_sync_started_at < %s)
+                           AND (%s::timestamp IS NULL OR powens_last_read_at IS NULL OR powens_last_read_at < %s)
                            FOR UPDATE SKIP LOCKED)
                     RETURNING id
                 """,
-                    [journals.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT],
+                    [journals.ids, fields.Datetime.now() - SYNC_CLAIM_TIMEOUT, read_before, read_before],
                 )
                 claimed = journals.browse([row[0] for row in cr.fetchall()])
         except SerializationFailure:

@@ -266,6 +266,26 @@ class TestPowensSync(ConnectedBankCase):
         syncs = [call for call in self.sandbox.control("GET", "/_sandbox/calls") if call["method"] == "PUT"]
         self.assertEqual(syncs, [])
 
+    def test_a_bank_read_since_the_job_listed_it_is_left_to_the_worker_that_read_it(self):
+        """Two workers each run a job (Odoo runs a job in one worker at a time): the second
+        listed the banks due before the first read one of them; it leaves that bank, and the
+        requests of a second read, alone."""
+        jobs = self.env.ref("ingeneo_powens.ir_cron_powens_sync") | self.env.ref(
+            "ingeneo_powens.ir_cron_powens_sync_second_worker"
+        )
+        self.assertEqual(set(jobs.mapped("code")), {"model._cron_powens_sync()"}, "both run the same retrieval")
+        listed_at = fields.Datetime.now() - timedelta(seconds=30)
+        self.env["powens.retrieval"]._retrieve(self.bank, "cron")
+        self.sandbox.control("DELETE", "/_sandbox/calls")
+        late = self.env["powens.retrieval"]._retrieve(self.bank, "cron", listed_at=listed_at)
+        self.assertTrue(late.busy)
+        self.assertEqual(self.sandbox.control("GET", "/_sandbox/calls"), [], "no second read at Powens")
+        self.assertEqual(
+            self.env["powens.retrieval"]._claim(self.bank, read_before=fields.Datetime.now() + timedelta(seconds=1)),
+            self.bank,
+            "a list made after the read takes the bank",
+        )
+
     def test_a_bank_being_retrieved_is_not_claimed_twice(self):
         retrieval = self.env["powens.retrieval"]
         self.assertEqual(retrieval._claim(self.bank), self.bank)
@@ -387,9 +407,9 @@ class TestPowensScheduledRetrieval(ConnectedBankCase):
         prefetched = {}
         retrieve = PowensRetrieval._retrieve
 
-        def retrieve_and_watch(retrieval, journal, trigger, delivered=None):
+        def retrieve_and_watch(retrieval, journal, trigger, **options):
             prefetched[journal.id] = set(journal._prefetch_ids)
-            return retrieve(retrieval, journal, trigger, delivered)
+            return retrieve(retrieval, journal, trigger, **options)
 
         cron = self.env.ref("ingeneo_powens.ir_cron_powens_sync")
         with patch.object(PowensRetrieval, "_retrieve", retrieve_and_watch), self.enter_registry_test_mode():
