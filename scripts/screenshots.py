@@ -307,6 +307,44 @@ def first_connection(browser, odoo, out):
     browser.wait(".o_form_view a.nav-link.active[name=powens]")
     browser.wait(".o_field_widget[name=powens_state]", "En attente de la première récupération")
     browser.shoot(out / "21-onglet-powens-apres-connexion.png")
+    # The first retrieval: the journal had no line, the opening balance is offered; then no gap.
+    journal_id = int(
+        browser.evaluate(
+            "new URLSearchParams(location.search).get('journal_id') || location.pathname.match(/(\\d+)$/)[1]"
+        )
+    )
+    first_retrieval(browser, journal_id)
+    browser.goto(f"{odoo}/odoo/account.journal/{journal_id}")
+    browser.click(".o_form_view a.nav-link[name=powens]")
+    browser.wait("button[name=action_powens_create_opening_balance]")
+    browser.shoot(out / "22-creer-le-solde-d-ouverture.png")
+    browser.click("button[name=action_powens_create_opening_balance]")
+    browser.wait(".o_field_widget[name=powens_without_gap_until]")
+    browser._until(
+        lambda: not browser.evaluate(f"!!({browser._find('button[name=action_powens_create_opening_balance]')})"),
+        what="the opening balance to be created",
+    )
+    browser.shoot(out / "23-sans-ecart-jusqu-au.png")
+
+
+def first_retrieval(browser, journal_id, timeout=300):
+    """Start "Synchroniser maintenant" without waiting for it (a year of history takes longer
+    than the browser's timeout, and the retrieval Powens' notification started may hold the bank
+    meanwhile), then wait until the first retrieval offers the opening balance."""
+    body = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {"model": "account.journal", "method": "action_powens_sync", "args": [[journal_id]], "kwargs": {}},
+    }
+    browser.evaluate(f"""(fetch("/web/dataset/call_kw/account.journal/action_powens_sync", {{
+        method: "POST", headers: {{"Content-Type": "application/json"}}, body: {json.dumps(json.dumps(body))},
+    }}), true)""")
+
+    def opening_offered():
+        rows = browser.rpc("account.journal", "read", [journal_id], fields=["powens_opening_state"]) or [{}]
+        return rows[0].get("powens_opening_state") == "to_create"
+
+    browser._until(opening_offered, timeout=timeout, what="the first retrieval")
 
 
 def option_2(browser, odoo, out):
@@ -377,18 +415,23 @@ def cockpit(browser, odoo, out):
     filter "Action requise" (after ``action_required``, the demo's bank asking for a strong
     authentication)."""
     browser.log_in(odoo, "comptable")
+    # Every company of the accountant ticked in the company switcher.
+    companies = browser.rpc("res.users", "search_read", [["login", "=", "comptable"]], fields=["company_ids"])
+    browser.evaluate(f"document.cookie = 'cids={'-'.join(map(str, companies[0]['company_ids']))}; path=/'")
+    browser.goto(f"{odoo}/odoo")
+    browser.wait(".o_main_navbar")
     open_cockpit(browser)
     for header in range(browser.evaluate("document.querySelectorAll('.o_group_header').length")):
         browser.evaluate(f"document.querySelectorAll('.o_group_header')[{header}].click()")
         browser.settle()
     browser.wait(".o_data_row")
-    browser.shoot(out / "19-banques-powens.png")
+    browser.shoot(out / "24-banques-powens.png")
     browser.click(".o_searchview_dropdown_toggler")
     browser.click(".o_filter_menu .o_menu_item", "Action requise")
     browser.click(".o_searchview_dropdown_toggler")
     browser.click(".o_list_renderer .o_group_header")
     browser.wait(".o_data_row", "Action requise")
-    browser.shoot(out / "20-banques-powens-action-requise.png")
+    browser.shoot(out / "25-banques-powens-action-requise.png")
 
 
 def main():
