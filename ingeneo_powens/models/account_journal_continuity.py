@@ -205,8 +205,11 @@ class AccountJournal(models.Model):
         and read again from Powens once (not at every hourly retrieval it lasts)."""
         for journal in self.sudo():
             account = journal.powens_account_id
-            if not account.last_update_cursor:
-                continue  # no full retrieval yet: nothing to compare with
+            if not account.last_update_cursor or journal.powens_state == "waiting":
+                # No full retrieval yet, or Powens has not delivered the bank's history (48 to
+                # 72 hours): the bank's balance is then all of it, and would be taken for an
+                # opening balance that the history, once here, would count twice.
+                continue
             currency = journal.powens_journal_currency_id
             bank_balance = currency.round(account.balance)
             journal_balance, _count = journal._get_journal_bank_account_balance()

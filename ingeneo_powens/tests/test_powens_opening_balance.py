@@ -69,6 +69,28 @@ class TestPowensOpeningBalance(BankWithHistoryCase):
         self.assertEqual(self.journal_balance(), self.balance_at_powens(), "the journal equals the bank")
         self.assertEqual(self.bank.powens_balance_difference, 0.0)
 
+    def test_nothing_is_offered_before_the_bank_delivered_its_history(self):
+        """Powens' first sync of a new connection takes 48 to 72 hours: until then a retrieval
+        reads the balance and no movement, which is no opening balance."""
+        self.sandbox.control("POST", "/_sandbox/settings", {"first_sync_delay": 3600})
+        self.addCleanup(self.sandbox.control, "POST", "/_sandbox/settings", {"first_sync_delay": 0})
+        bank = self.env["account.journal"].create({"name": "Banque en attente", "type": "bank"})
+        account = self.connect_at_powens(bank, accounts=1, months=1).account_ids
+        bank._powens_link_account(account)
+        self.env["powens.retrieval"]._retrieve(bank, "cron")
+        self.assertEqual((bank.powens_state, bank.powens_opening_state), ("waiting", False))
+        self.sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 3601})
+        self.addCleanup(self.sandbox.control, "POST", "/_sandbox/clock", {"advance_seconds": -3601})
+        self.env["powens.retrieval"]._retrieve(bank, "cron")
+        lines = self.env["account.bank.statement.line"].search([("journal_id", "=", bank.id)])
+        self.assertTrue(lines, "the history arrived")
+        self.assertEqual(bank.powens_opening_state, "to_create")
+        self.assertEqual(
+            Decimal(str(bank.powens_opening_balance)).quantize(Decimal("0.01")),
+            Decimal(str(account.balance)).quantize(Decimal("0.01")) - sum(Decimal(str(line.amount)) for line in lines),
+            "the balance at the start of the history, not the whole balance",
+        )
+
     def test_the_opening_balance_is_created_once(self):
         self.retrieve()
         self.bank.with_user(self.setup_user).action_powens_create_opening_balance()
