@@ -57,6 +57,8 @@ class AccountJournal(models.Model):
         string="Balance at the bank",
         currency_field="powens_balance_currency_id",
         groups=SETUP_GROUP,
+        # Banks in several currencies do not add up: no total in grouped lists (the cockpit).
+        aggregator=None,
     )
     powens_balance_currency_id = fields.Many2one(
         related="powens_account_id.currency_id", string="Currency at the bank", groups=SETUP_GROUP

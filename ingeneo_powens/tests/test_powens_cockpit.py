@@ -194,6 +194,12 @@ class TestPowensCockpitFilters(CockpitCase):
         with self.assertRaises(AccessError):
             journals.with_context(allowed_company_ids=(self.client_a | self.stranger).ids).search(domain)
 
+    def test_balances_of_banks_are_not_added_up_in_a_group(self):
+        """A company's banks may hold several currencies: a group row shows no total of their
+        balances (the web client totals the columns whose field has an aggregator)."""
+        described = self.env["account.journal"].fields_get(["powens_balance"], ["aggregator"])["powens_balance"]
+        self.assertFalse(described.get("aggregator"))
+
     def test_an_invoicing_user_reads_every_column_the_list_shows_them(self):
         """The list as the web client reads it for a user of Invoicing only: the alerts and
         counts computed for all the rows, the right's columns gone."""
