@@ -19,6 +19,8 @@ STATE_LIFETIME_SECONDS = 30 * 60
 # A delegated connection request (Option 2): the page the invited user opens from the e-mail,
 # how long the request stays valid unless the company says otherwise, and its states.
 REQUEST_ROUTE = '/powens/request'
+# The cockpit "POWENS banks" over every company of the user (the menu, the dashboard, the digest).
+COCKPIT_ROUTE = '/powens/cockpit'
 REQUEST_VALIDITY_DAYS = 7
 REQUEST_STATES = [
     ('sent', 'Sent'),

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from .. import const
-from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, WEBHOOK_ROUTE
+from ..const import CALLBACK_ROUTE, COCKPIT_ROUTE, REQUEST_ROUTE, WEBHOOK_ROUTE
 from ..models.powens_webview_state import PowensStateError
 from ..powens import PowensError, WebviewError, webhooks
 from ..powens.webview import parse_callback
@@ -18,6 +18,28 @@ _logger = logging.getLogger(__name__)
 
 class PowensController(http.Controller):
     """Thin routes: verify what comes in, then delegate to the models."""
+
+    @http.route(COCKPIT_ROUTE, type="http", auth="user", methods=["GET"])
+    def powens_cockpit(self, company_id=None, needing=None):
+        """Open the cockpit over every company of the user: Odoo 19's lists show the companies
+        ticked in the switcher (the ``cids`` cookie), which this ticks, the current one first,
+        or ``company_id`` first (the digest's link, with ``needing``: its banks that need
+        someone). Only the user's own companies: any other id is ignored."""
+        user_companies = request.env.user.company_ids
+        ticked = [int(cid) for cid in (request.cookies.get("cids") or "").split("-") if cid.isdigit()]
+        first = next(
+            (
+                cid
+                for cid in [int(company_id) if str(company_id).isdigit() else None, *ticked]
+                if cid in user_companies.ids
+            ),
+            request.env.user.company_id.id,
+        )
+        companies = [first, *(cid for cid in user_companies.ids if cid != first)]
+        action = "action_powens_cockpit_needing_someone" if needing else "action_server_powens_cockpit"
+        response = request.redirect(f"/odoo/action-ingeneo_powens.{action}", code=303)
+        response.set_cookie("cids", "-".join(map(str, companies)))
+        return response
 
     @http.route(CALLBACK_ROUTE, type="http", auth="user", methods=["GET"])
     def powens_callback(self, **query):

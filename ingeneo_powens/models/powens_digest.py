@@ -4,11 +4,12 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import format_date
 
-from ..const import REQUEST_OPEN_STATES, SETUP_GROUP
+from ..const import COCKPIT_ROUTE, REQUEST_OPEN_STATES, SETUP_GROUP
 
 DIGEST_TEMPLATE = "ingeneo_powens.mail_template_powens_weekly_digest"
-# The cockpit, on the banks of one company that need someone (cids: the company, in the URL).
-DIGEST_COCKPIT_PATH = "/odoo/action-ingeneo_powens.action_powens_cockpit_needing_someone"
+# The cockpit, on the banks of one company that need someone: the route ticks that company
+# first in the switcher, which a URL of the web client cannot do.
+DIGEST_COCKPIT_PATH = f"{COCKPIT_ROUTE}?needing=1&company_id="
 
 
 class PowensDigest(models.AbstractModel):
@@ -120,7 +121,7 @@ class PowensDigest(models.AbstractModel):
                         "banks": [
                             {"name": bank.name, "reason": self._reason_text(kind, date)} for bank, kind, date in banks
                         ],
-                        "url": f"{base_url}{DIGEST_COCKPIT_PATH}?cids={company.id}",
+                        "url": f"{base_url}{DIGEST_COCKPIT_PATH}{company.id}",
                     }
                 )
         return sections
@@ -137,7 +138,7 @@ class PowensDigest(models.AbstractModel):
 
     @api.model
     def _cockpit_action(self):
-        """The cockpit on the banks of the current company (the link's ``cids``) that need
+        """The cockpit on the banks of the current company (the link's company, ticked first) that need
         someone: the digest's link, for a holder of the right in that company."""
         company = self.env.company
         company._powens_check_setup_right()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, freeze_time, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from scripts.bench_cockpit import fields_spec, measure_cockpit
@@ -360,3 +360,43 @@ class TestPowensCockpitUpkeep(PowensSandboxMixin, TransactionCase):
         self.assertEqual(retrieved[1], "failure")
         self.assertTrue(retrieved[0])
         self.assertEqual(self.bank.powens_last_retrieval_at, self.bank.powens_sync_log_ids[:1].started_at)
+
+
+@tagged("post_install", "-at_install")
+class TestPowensCockpitRoute(HttpCase):
+    """The menu, the dashboard and the digest open the cockpit through /powens/cockpit, which
+    ticks every company of the user in the switcher (Odoo 19's lists show the ticked ones)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Client B"})
+        cls.stranger = cls.env["res.company"].create({"name": "Client d'un autre cabinet"})
+        new_test_user(
+            cls.env,
+            login="firm_reader",
+            groups="base.group_user,account.group_account_readonly",
+            company_id=cls.company_a.id,
+            company_ids=(cls.company_a | cls.company_b).ids,
+        )
+
+    def open_cockpit(self, query="", ticked=None):
+        self.authenticate("firm_reader", "firm_reader")
+        if ticked:
+            self.opener.cookies.set("cids", "-".join(map(str, ticked.ids)))
+        response = self.url_open(f"/powens/cockpit{query}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        return response.cookies.get("cids"), response.headers["Location"]
+
+    def test_every_company_of_the_user_is_ticked_the_current_one_first(self):
+        cids, location = self.open_cockpit(ticked=self.company_b)
+        self.assertEqual(cids, f"{self.company_b.id}-{self.company_a.id}")
+        self.assertTrue(location.endswith("/odoo/action-ingeneo_powens.action_server_powens_cockpit"))
+
+    def test_the_digest_link_puts_its_company_first_and_a_stranger_is_ignored(self):
+        cids, location = self.open_cockpit(f"?needing=1&company_id={self.company_b.id}", ticked=self.company_a)
+        self.assertEqual(cids, f"{self.company_b.id}-{self.company_a.id}")
+        self.assertTrue(location.endswith("/odoo/action-ingeneo_powens.action_powens_cockpit_needing_someone"))
+        cids, _location = self.open_cockpit(f"?company_id={self.stranger.id}", ticked=self.company_a)
+        self.assertEqual(cids, f"{self.company_a.id}-{self.company_b.id}", "only the user's own companies")

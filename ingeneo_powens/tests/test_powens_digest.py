@@ -10,7 +10,7 @@ from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
 from .common import PowensSandboxMixin
 
 REQUEST = "powens.connection.request"
-COCKPIT_LINK = "/odoo/action-ingeneo_powens.action_powens_cockpit_needing_someone?cids="
+COCKPIT_LINK = "/powens/cockpit?needing=1&amp;company_id="
 HOLDER_GROUPS = "base.group_user,account.group_account_user,ingeneo_powens.group_accounting_setup"
 
 

@@ -22,8 +22,10 @@ function openCockpit() {
             run: "click",
         },
         {
+            // Through /powens/cockpit, which ticks every company of the user: a new page.
             trigger: ".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_powens_cockpit']",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             trigger: ".o_list_renderer .o_group_header",
