@@ -9,9 +9,10 @@ written to --output). Every figure comes from this run.
 1. First syncs by Odoo's cron runner: the first bank of every company by one cron worker, then
    the second bank of every company (the same sizes) by two workers at once; each worker is a
    process of its own running `ir.cron._process_jobs_loop` on `ir_cron_powens_sync`, as an
-   Odoo cron thread does when woken up. Odoo gives a job to one worker at a time: with the one
-   job the add-on ships, the second worker only takes turns; with --retrieval-jobs 2 (a copy of
-   the job) both run at once and share the banks through the retrieval's claim.
+   Odoo cron thread does when woken up. Odoo gives a job to one worker at a time: the add-on
+   ships the job twice, so that both workers run at once and share the banks through the
+   retrieval's claim; --retrieval-jobs 1 deactivates the second (the workers then take turns),
+   more than 2 adds copies.
 2. The hourly retrieval with nothing new over every bank, then with one bank due.
 3. The cockpit's first page and each filter (`scripts.bench_cockpit`).
 """
@@ -320,11 +321,11 @@ def benchmark(args):
         one_worker = first_syncs_by_workers(args, registry, sandbox, 1)
         progress(f"  {one_worker.describe(lines)}")
         link_banks(registry, second_banks)
-        if args.retrieval_jobs > 1:
-            with Environment(registry) as env:
-                job = env.ref(CRON_XMLID)
-                for number in range(2, args.retrieval_jobs + 1):
-                    job.copy({"name": f"{job.name} ({number})"})
+        with Environment(registry) as env:
+            jobs = retrieval_jobs(env)
+            jobs[args.retrieval_jobs :].write({"active": False})
+            for number in range(len(jobs) + 1, args.retrieval_jobs + 1):
+                jobs[0].copy({"name": f"{jobs[0].name} ({number})"})
         progress(f"First syncs of the second bank of each company ({lines:,} movements), two cron workers")
         two_workers = first_syncs_by_workers(args, registry, sandbox, 2)
         progress(f"  {two_workers.describe(lines)}")
@@ -379,8 +380,8 @@ def main():
     parser.add_argument(
         "--retrieval-jobs",
         type=int,
-        default=1,
-        help="cron jobs running the retrieval when two workers share the first syncs (the add-on ships one)",
+        default=2,
+        help="cron jobs running the retrieval when two workers share the first syncs (the add-on ships two)",
     )
     steps = parser.add_subparsers(dest="step", help="a cron worker, in this process (the benchmark starts them)")
     steps.add_parser("cron-worker")
