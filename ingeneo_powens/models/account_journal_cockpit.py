@@ -235,8 +235,8 @@ class AccountJournal(models.Model):
     def action_open_powens_cockpit(self):
         """ "POWENS banks" over every company of the user: the cockpit is the firm's view of
         its clients. In the browser the switcher (the ``cids`` cookie) governs the companies
-        of a list: the menu reaches this through ``/powens/cockpit``, which ticks them all. For whoever reads the banks (the
-        menu), or the bank it is called from (a card of the dashboard). The current company stays
+        of a list: the menu reaches this through ``/powens/cockpit``, which ticks them all.
+        For whoever reads the banks (the menu), or the bank it is called from. The current company stays
         first (the one new records default to); the record rules still apply, and Odoo
         refuses a company the user does not belong to."""
         self.check_access("read")

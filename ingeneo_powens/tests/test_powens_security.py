@@ -18,7 +18,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config
 
-from ..const import CALLBACK_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
+from ..const import CALLBACK_ROUTE, COCKPIT_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
 from ..models.res_company import POWENS_CONTRACT_FIELDS
 from ..powens.signature import sign_webhook
 from .common import PowensSandboxMixin, WebviewDriver
@@ -545,6 +545,9 @@ ROUTE_MATRIX = {
     },
     WEBHOOK_ROUTE: WEBHOOK_STATUSES,
     f"{WEBHOOK_ROUTE}/<string:event>": WEBHOOK_STATUSES,
+    # Ticks the user's own companies in the switcher and sends them to the cockpit, whose list
+    # applies the record rules; another company's id is ignored (test_powens_cockpit).
+    COCKPIT_ROUTE: dict.fromkeys(ROLES, ("3xx", "3xx")),
 }
 EMPTY = {"MODEL_MATRIX": ("", ""), "ACTION_MATRIX": (False, False)}
 
@@ -945,6 +948,9 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
             ),
             WEBHOOK_ROUTE: webhook(WEBHOOK_ROUTE),
             f"{WEBHOOK_ROUTE}/<string:event>": webhook(f"{WEBHOOK_ROUTE}/account_categorized"),
+            COCKPIT_ROUTE: lambda key: self.url_open(
+                f"{COCKPIT_ROUTE}?needing=1&company_id={self.companies[key].id}", allow_redirects=False
+            ),
         }
 
     def login(self, role):
