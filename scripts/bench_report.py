@@ -8,6 +8,7 @@ import math
 import os
 import platform
 from dataclasses import dataclass
+from pathlib import Path
 
 MIN_RATIO = 0.9  # the add-on's first sync, against Odoo's own batched create
 MAX_INCREMENTAL_SECONDS = 0.3  # a sync that brings nothing new
@@ -247,6 +248,15 @@ def markdown_table(rows):
     lines = ["| metric | measured | target | met? |", "|---|---|---|---|"]
     lines += [f"| {row.metric} | {row.measured} | {row.target} | {verdict(row.met)} |" for row in rows]
     return "\n".join(lines)
+
+
+def publish(title, rows, output):
+    """Print the table under its title and write it to ``output``; the exit status of the
+    benchmark: 1 when a target is missed."""
+    table = "\n".join([title, "", markdown_table(rows)])
+    Path(output).write_text(table + "\n", encoding="utf-8")
+    print(table)
+    return 0 if all(row.met is not False for row in rows) else 1
 
 
 def machine():

@@ -616,19 +616,11 @@ def benchmark(args):
         + bench_report.memory_rows(small, small_sync["peak"], large, large_sync["peak"], small_sync["page_peak"])
         + bench_report.webhook_rows(seconds, WEBHOOK_TRANSACTIONS, outcomes)
     )
-    table = "\n".join(
-        [
-            (
-                f"Measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
-                f"{'`--quick` (n / 10)' if args.quick else 'full run'}, {time.time() - STARTED_AT:.0f} s in all."
-            ),
-            "",
-            bench_report.markdown_table(rows),
-        ]
+    title = (
+        f"Measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
+        f"{'`--quick` (n / 10)' if args.quick else 'full run'}, {time.time() - STARTED_AT:.0f} s in all."
     )
-    Path(args.output).write_text(table + "\n", encoding="utf-8")
-    print(table)
-    return 0 if all(row.met is not False for row in rows) else 1
+    return bench_report.publish(title, rows, args.output)
 
 
 def main():

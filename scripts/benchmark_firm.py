@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 from unittest.mock import patch
 
 from powens_sandbox.launcher import start_sandbox
@@ -349,24 +348,16 @@ def benchmark(args):
         )
         + cockpit_table
     )
-    table = "\n".join(
-        [
-            (
-                f"Firm scale, measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
-                f"{companies} companies × {BANKS_PER_COMPANY} banks × {movements} movements; "
-                f"{'`--quick` (n / 10)' if args.quick else 'full run'}"
-                f"{', sizes chosen' if args.companies or args.movements else ''}, "
-                f"{time.time() - STARTED_AT:.0f} s since `make bench` started; "
-                f"load average (1 min) {load_at_start:.1f} at the start, "
-                f"{os.getloadavg()[0]:.1f} at the end."
-            ),
-            "",
-            bench_report.markdown_table(rows),
-        ]
+    title = (
+        f"Firm scale, measured on {dt.date.today().isoformat()}: {bench_report.machine()}; "
+        f"{companies} companies × {BANKS_PER_COMPANY} banks × {movements} movements; "
+        f"{'`--quick` (n / 10)' if args.quick else 'full run'}"
+        f"{', sizes chosen' if args.companies or args.movements else ''}, "
+        f"{time.time() - STARTED_AT:.0f} s since `make bench` started; "
+        f"load average (1 min) {load_at_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end."
     )
-    Path(args.output).write_text(table + "\n", encoding="utf-8")
-    print(table)
-    return 0 if all(row.met is not False for row in rows) else 1
+    return bench_report.publish(title, rows, args.output)
 
 
 def main():

@@ -127,26 +127,31 @@ def activate_french():
     env["ir.default"].set("res.partner", "lang", "fr_FR")
 
 
+def create_user(company, login, name, email, groups):
+    """A French user of ``company``; the password is the login."""
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": name,
+                "login": login,
+                "password": login,
+                "email": email,
+                "lang": "fr_FR",
+                "tz": "Europe/Paris",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "group_ids": [Command.set([env.ref(group).id for group in groups])],
+            }
+        )
+    )
+
+
 def create_users(company):
     users = {}
     for login, (name, email, groups) in DEMO_USERS.items():
-        user = (
-            env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": name,
-                    "login": login,
-                    "password": login,
-                    "email": email,
-                    "lang": "fr_FR",
-                    "tz": "Europe/Paris",
-                    "company_id": company.id,
-                    "company_ids": [Command.set(company.ids)],
-                    "group_ids": [Command.set([env.ref(group).id for group in groups])],
-                }
-            )
-        )
+        user = create_user(company, login, name, email, groups)
         users[login] = user
     env.ref("base.user_admin").write({"lang": "fr_FR", "tz": "Europe/Paris"})
     return users
@@ -274,24 +279,7 @@ def build_garage_banks(company, accountant):
         {"access_expire": fields.Datetime.to_string(consent_end)},
     )
     retrieve_as_scheduled(journal)
-    login, name, email = GARAGE_MANAGER
-    manager = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            {
-                "name": name,
-                "login": login,
-                "password": login,
-                "email": email,
-                "lang": "fr_FR",
-                "tz": "Europe/Paris",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "group_ids": [Command.set([env.ref("base.group_user").id])],
-            }
-        )
-    )
+    manager = create_user(company, *GARAGE_MANAGER, ["base.group_user"])
     request_bank = banks["request_pending"].with_user(accountant).with_company(company).with_context(lang="fr_FR")
     env["powens.connection.request"].with_user(accountant).with_company(company)._send(request_bank, manager)
     return banks

@@ -33,10 +33,10 @@ class PowensAccountAddBanksWizard(models.TransientModel):
         for wizard in self:
             wizard.available_account_ids = wizard.journal_id.sudo().powens_other_account_ids
 
-    @api.depends("journal_id")
+    @api.depends("available_account_ids")
     def _compute_account_ids(self):
         for wizard in self:
-            wizard.account_ids = wizard.journal_id.sudo().powens_other_account_ids
+            wizard.account_ids = wizard.available_account_ids
 
     @api.constrains("journal_id", "account_ids")
     def _check_accounts_available(self):

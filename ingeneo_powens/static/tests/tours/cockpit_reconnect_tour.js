@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { reconnectOnPowensTab } from "@ingeneo_powens/../tests/tours/powens_tour_steps";
+import { openReferentialMenu, reconnectOnPowensTab } from "@ingeneo_powens/../tests/tours/powens_tour_steps";
 
 // The filter's label reads "Action requise" once the cockpit's French terms are in i18n/fr.po;
 // until then, its English source.
@@ -9,18 +9,7 @@ const ACTION_REQUIRED_FACET = ".o_searchview_facet:contains(Action requise), .o_
 /** The Invoicing app -> "Référentiel comptable" -> "Banques POWENS". */
 function openCockpit() {
     return [
-        {
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
-            run: "click",
-        },
-        {
-            trigger: ".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']",
-            run: "click",
-        },
+        ...openReferentialMenu(),
         {
             // Through /powens/cockpit, which ticks every company of the user: a new page.
             trigger: ".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_powens_cockpit']",

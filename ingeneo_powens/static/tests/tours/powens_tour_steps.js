@@ -1,11 +1,8 @@
 // Steps shared by the tours of a bank's life: added to the referential, connected through
 // Powens' webview, its movements retrieved.
 
-/**
- * The Invoicing app -> "Référentiel comptable" -> its tab -> Bank -> "+ Ajouter" -> the name
- * (and the IBAN when given) -> "Enregistrer" -> the new bank's form.
- */
-export function addBankToReferential(name, iban = null) {
+/** The Invoicing app -> the "Référentiel comptable" menu, open on its entries. */
+export function openReferentialMenu() {
     return [
         {
             trigger: ".o_navbar_apps_menu button",
@@ -19,6 +16,16 @@ export function addBankToReferential(name, iban = null) {
             trigger: ".o_menu_sections [data-menu-xmlid='ingeneo_powens.menu_accounting_referential']",
             run: "click",
         },
+    ];
+}
+
+/**
+ * The Invoicing app -> "Référentiel comptable" -> its tab -> Bank -> "+ Ajouter" -> the name
+ * (and the IBAN when given) -> "Enregistrer" -> the new bank's form.
+ */
+export function addBankToReferential(name, iban = null) {
+    return [
+        ...openReferentialMenu(),
         {
             trigger: ".o-dropdown-item[data-menu-xmlid='ingeneo_powens.menu_accounting_referential_company']",
             run: "click",
