@@ -1,17 +1,34 @@
-"""Project-wide pytest policy: a skipped test is a failed test.
+"""Project-wide pytest policy: a skipped test is a failed test; the Odoo tests find the web
+client's assets generated once, and, spread over xdist workers, each writes to a filestore of
+its own.
 
 Odoo skips browser tests silently when Chromium or websocket-client is missing; a green run
 that exercised no tour would hide exactly the failures the tours exist to catch.
 """
 
+import functools
+import os
+import shutil
+from unittest import mock
+
 import pytest
 
 _skipped = []
+
+# The Odoo test modules whose classes take longest. Spread over xdist workers by class
+# (`--dist loadscope`), the classes are handed out in collection order: one of these, handed
+# out last, would keep one worker busy long after the others ran out of work.
+LONGEST_FIRST = ("test_tours.py", "test_powens_sync.py", "test_powens_first_sync.py", "test_powens_sync_faults.py")
 
 
 def pytest_runtest_logreport(report):
     if report.skipped:
         _skipped.append(report.nodeid)
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.hasplugin("odoo"):
+        items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keeps its order
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -24,3 +41,44 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"FAILED: {len(_skipped)} test(s) skipped; skips are not allowed here:", red=True)
         for nodeid in _skipped:
             terminalreporter.write_line(f"  {nodeid}", red=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def filestore_of_the_worker(request):
+    """pytest-odoo gives each xdist worker a copy of the database but points every copy at the
+    original's filestore. After each test class Odoo collects that filestore's garbage against
+    its own database, so one worker deleted the asset bundles another had just written in its
+    test transaction, and that worker's tour met a blank page. A worker gets its own filestore,
+    as it has its own database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not request.config.pluginmanager.hasplugin("odoo"):
+        yield
+        return
+    request.getfixturevalue("load_registry")  # pytest-odoo's: the worker's database copy exists
+    import odoo  # here: the plain suite runs without Odoo on its path
+
+    config = odoo.tools.config
+    own_filestore = functools.partial(type(config).filestore, config)
+    database = odoo.tests.common.get_db_name()
+    original, copy = own_filestore(database.removesuffix(f"-{worker}")), own_filestore(database)
+    shutil.rmtree(copy, ignore_errors=True)
+    if os.path.isdir(original):
+        shutil.copytree(original, copy, copy_function=os.link)  # files are written once, never changed
+    with mock.patch.object(config, "filestore", own_filestore):
+        yield
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def asset_bundles_generated_once(request, filestore_of_the_worker):
+    """The web client's asset bundles, generated and committed before the browser tests, as
+    Odoo's own test runner does: generated during a test, a bundle was rolled back with it and
+    generated again by the next class opening a page (about a minute of the suite)."""
+    if not request.config.pluginmanager.hasplugin("odoo"):
+        return
+    import odoo  # here: the plain suite runs without Odoo on its path
+
+    if not any(item.cls and issubclass(item.cls, odoo.tests.HttpCase) for item in request.session.items):
+        return
+    with odoo.modules.registry.Registry(odoo.tests.common.get_db_name()).cursor() as cr:
+        odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})["ir.qweb"]._pregenerate_assets_bundles()

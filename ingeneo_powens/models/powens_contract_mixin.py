@@ -220,7 +220,7 @@ class PowensContractMixin(models.AbstractModel):
     def _powens_store_secret(self, encrypted_field, value):
         """Encrypt ``value`` into ``encrypted_field`` (called as superuser, after the checks)."""
         self.ensure_one()
-        self[encrypted_field] = self._powens_secret_box().encrypt(value) if value else False
+        self[encrypted_field] = self._powens_seal(value) if value else False
 
     def _powens_read_secret(self, encrypted_field):
         """Return the clear value of ``encrypted_field``, or False when none is stored."""
@@ -229,6 +229,10 @@ class PowensContractMixin(models.AbstractModel):
         if not ciphertext:
             return False
         return self._powens_unseal(ciphertext)
+
+    def _powens_seal(self, clear):
+        """Encrypt ``clear`` under the first configured key: every secret and token stored."""
+        return self._powens_secret_box().encrypt(clear)
 
     def _powens_unseal(self, ciphertext, *, rotate=False):
         """Decrypt ``ciphertext`` (or encrypt it again under the first key, ``rotate``); a

@@ -62,7 +62,7 @@ class PowensUser(models.Model):
                 "company_id": company.id,
                 "journal_id": journal.id,
                 "powens_id": int(auth["id_user"]),
-                "token_encrypted": company._powens_secret_box().encrypt(auth["auth_token"]),
+                "token_encrypted": company._powens_seal(auth["auth_token"]),
                 "api_url": company._powens_contract().powens_api_url,
             }
         )
@@ -91,7 +91,7 @@ class PowensUser(models.Model):
         """Keep the token Powens renewed (``/auth/renew``) after refusing the stored one,
         revoked or expired."""
         user = self.sudo()
-        user.token_encrypted = user.company_id._powens_secret_box().encrypt(token)
+        user.token_encrypted = user.company_id._powens_seal(token)
 
     def _powens_delete(self, message):
         """Delete these users at Powens (one already gone is fine), each then forgotten here

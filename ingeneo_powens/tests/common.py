@@ -99,9 +99,11 @@ class PowensSandboxMixin:
         return contract
 
     @classmethod
-    def connect_at_powens(cls, journal, accounts=2, months=6):
+    def connect_at_powens(cls, journal, accounts=2, months=0):
         """Give ``journal`` a Powens connection with ``accounts`` unlinked accounts, held by the
-        bank's own Powens user, as the callback would record it, and the consent that preceded it."""
+        bank's own Powens user, as the callback would record it, and the consent that preceded it.
+        Its history is ``months`` months before today's movements: Odoo books about 70 statement
+        lines a second here, so a case asks for the history it needs."""
         company = journal.company_id
         powens_user = company._powens_create_user(journal)  # the bank's own Powens user
         client = powens_user._powens_client()

@@ -42,7 +42,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         cls.bank_b = cls.env["account.journal"].create(
             {"name": "Banque B", "type": "bank", "company_id": cls.company.id}
         )
-        cls.connection_b = cls.connect_at_powens(cls.bank_b, accounts=2, months=0)
+        cls.connection_b = cls.connect_at_powens(cls.bank_b, accounts=2)
         cls.bank_b._powens_link_account(cls.connection_b.account_ids[0])
 
     # --- helpers ----------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         """Powens' USER_DELETED about bank B's user: B only is disconnected. The same notice
         about a user the add-on deleted itself (archived) is still acknowledged, not 403."""
         other = self.env["account.journal"].create({"name": "Banque C", "type": "bank", "company_id": self.company.id})
-        connection_c = self.connect_at_powens(other, accounts=1, months=0)
+        connection_c = self.connect_at_powens(other, accounts=1)
         other._powens_link_account(connection_c.account_ids)
         user_b = self.connection_b.user_id
         payload = {"id": user_b.powens_id, "signin": "2025-01-10 16:01:58", "platform": "sharedAccess"}
@@ -238,7 +238,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def test_bank_connected_by_the_holder_closes_its_request_and_refuses_the_delegated_flow(self):
         """F8: the request sent, then the holder connects the bank themselves."""
         connection_request = self.send_request()
-        connection = self.connect_at_powens(self.bank, accounts=1, months=0)
+        connection = self.connect_at_powens(self.bank, accounts=1)
         self.bank.with_user(self.setup_user)._powens_link_account(connection.account_ids)
         self.assertEqual(connection_request.state, "cancelled")
         with self.assertRaises(UserError):
@@ -251,7 +251,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
         connection_request = self.send_request()
         callback = WebviewDriver(self.sandbox.webview_url).connect(self.invited_webview_url(connection_request))
         made = int(query_of(callback)["connection_id"])
-        holders = self.connect_at_powens(self.bank, accounts=1, months=0)
+        holders = self.connect_at_powens(self.bank, accounts=1)
         self.bank._powens_link_account(holders.account_ids)
         response = self.open_as(self.relative(callback), "powens_attack_invited")
         self.assertEqual(response.status_code, 400)

@@ -37,7 +37,7 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
         cls.bank_2 = cls.env["account.journal"].create(
             {"name": "Banque filiale 2", "type": "bank", "company_id": cls.company_2.id}
         )
-        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=2, months=0)
+        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=2)
         cls.account_2, cls.loose_account_2 = cls.connection_2.account_ids
         cls.bank_2._powens_link_account(cls.account_2)
         cls.loose_account_2.sudo().enabled = True

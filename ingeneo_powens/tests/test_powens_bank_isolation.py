@@ -17,7 +17,7 @@ class TestOneBankFailureStaysItsOwn(ConnectedBankCase, TransactionCase):
         cls.refusing_bank = cls.env["account.journal"].create(
             {"name": "Banque sans compte d'attente", "type": "bank", "company_id": cls.company.id}
         )
-        connection = cls.connect_at_powens(cls.refusing_bank, accounts=1, months=0)
+        connection = cls.connect_at_powens(cls.refusing_bank, accounts=1)
         cls.refusing_bank._powens_link_account(connection.account_ids)
         cls.refusing_bank.suspense_account_id = False
         # A bank of another company whose Powens client secret cannot be decrypted (a copied

@@ -22,7 +22,7 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1)
         cls.connection.connected_by_id = cls.setup_user
         cls.bank._powens_link_account(cls.connection.account_ids)
         Journal = cls.env["account.journal"]
@@ -35,7 +35,7 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
         cls.configure_powens(cls.company_2)
         cls.free_bank_2 = Journal.create({"name": "Banque libre 2", "type": "bank", "company_id": cls.company_2.id})
         cls.bank_2 = Journal.create({"name": "Banque connectée 2", "type": "bank", "company_id": cls.company_2.id})
-        connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1, months=0)
+        connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1)
         cls.bank_2._powens_link_account(connection_2.account_ids)
 
         both = {"company_id": cls.company.id, "company_ids": [cls.company.id, cls.company_2.id]}

@@ -35,10 +35,17 @@ class TestCounterparties(ConnectedBankCase, TransactionCase):
     def partner(cls, name, iban=None, company=None):
         """A partner, shared by the companies unless ``company`` is given, with ``iban`` as its
         bank account, written as an accountant would (grouped by four, lower case)."""
-        values = {"name": name, "is_company": True, "company_id": company.id if company else False}
-        if iban:
-            spaced = " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
-            values["bank_ids"] = [Command.create({"acc_number": spaced.lower()})]
+        return cls.partners([(name, iban)], company)
+
+    @classmethod
+    def partners(cls, names_and_ibans, company=None):
+        """The partners of ``partner``, created at once."""
+        values = []
+        for name, iban in names_and_ibans:
+            values.append({"name": name, "is_company": True, "company_id": company.id if company else False})
+            if iban:
+                spaced = " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
+                values[-1]["bank_ids"] = [Command.create({"acc_number": spaced.lower()})]
         return cls.env["res.partner"].create(values)
 
     def movement(self, label, iban=None):
@@ -75,20 +82,16 @@ class TestCounterparties(ConnectedBankCase, TransactionCase):
 
     def tie(self, name, partner, journal=None):
         """An earlier line of ``journal`` on which the accountant tied ``name`` to ``partner``."""
+        return self.ties([(name, partner)], journal)
+
+    def ties(self, names_and_partners, journal=None):
+        """The lines of ``tie``, created at once."""
         journal = journal or self.bank
+        values = {"journal_id": journal.id, "date": "2026-01-05", "amount": -12.5, "payment_ref": "Saisie manuelle"}
         return (
             self.env["account.bank.statement.line"]
             .with_company(journal.company_id)
-            .create(
-                {
-                    "journal_id": journal.id,
-                    "date": "2026-01-05",
-                    "amount": -12.5,
-                    "payment_ref": "Saisie manuelle",
-                    "partner_name": name,
-                    "partner_id": partner.id,
-                }
-            )
+            .create([dict(values, partner_name=name, partner_id=partner.id) for name, partner in names_and_partners])
         )
 
     def test_iban_of_exactly_one_partner_gives_that_partner(self):
@@ -176,10 +179,9 @@ class TestCounterparties(ConnectedBankCase, TransactionCase):
         self.assertEqual(self.partner_of(powens_id), chosen)
 
     def test_a_page_is_resolved_in_a_constant_number_of_queries(self):
-        tied = [self.partner(f"Client {number}") for number in range(100)]
-        for number, partner in enumerate(tied):
-            self.tie(f"CLIENT {number}", partner)
-        known = [self.partner(f"Fournisseur {number}", an_iban(100 + number)) for number in range(100)]
+        tied = self.partners([(f"Client {number}", None) for number in range(100)])
+        self.ties([(f"CLIENT {number}", partner) for number, partner in enumerate(tied)])
+        known = self.partners([(f"Fournisseur {number}", an_iban(100 + number)) for number in range(100)])
 
         def queries_for(count):
             """Queries to resolve a page of ``count`` movements by IBAN and ``count`` by name."""
@@ -190,7 +192,7 @@ class TestCounterparties(ConnectedBankCase, TransactionCase):
             before = self.env.cr.sql_log_count
             self.env["powens.counterparty"]._assign_partners(self.company, page)
             queries = self.env.cr.sql_log_count - before
-            self.assertEqual([values["partner_id"] for values in page], [p.id for p in known[:count] + tied[:count]])
+            self.assertEqual([values["partner_id"] for values in page], (known[:count] + tied[:count]).ids)
             return queries
 
         self.assertEqual(queries_for(10), queries_for(100))

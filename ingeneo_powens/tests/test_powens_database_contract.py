@@ -249,7 +249,7 @@ class TestPowensDatabaseContract(PowensSandboxMixin, TransactionCase):
         }
         banks[self.company] = self.bank
         for company, bank in banks.items():
-            self.connect_at_powens(bank, accounts=1, months=0)
+            self.connect_at_powens(bank, accounts=1)
             self.assertTrue(company.sudo().powens_user_ids.token_encrypted)
         self.contract.with_user(self.admin).write({"powens_domain": "ingeneo"})
         self.assertEqual(self.contract.powens_api_url, "https://ingeneo.biapi.pro/2.0")
@@ -302,7 +302,7 @@ class TestPowensDatabaseContractWebhooks(WebhookCaseMixin, HttpCase):
         cls.bank_2 = cls.env["account.journal"].create(
             {"name": "Banque 2", "type": "bank", "company_id": cls.company_2.id, "suspense_account_id": suspense.id}
         )
-        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1, months=0)
+        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1)
         cls.bank_2._powens_link_account(cls.connection_2.account_ids)
         cls.client_2 = cls.bank_2._powens_client()
         cls.sandbox.control(

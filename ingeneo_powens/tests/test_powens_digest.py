@@ -22,7 +22,7 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1)
         cls.bank._powens_link_account(cls.connection.account_ids)
         cls.free_bank = cls.env["account.journal"].create(
             {"name": "Banque libre", "type": "bank", "company_id": cls.company.id}
@@ -34,7 +34,7 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
         cls.bank_2 = cls.env["account.journal"].create(
             {"name": "Banque connectée 2", "type": "bank", "company_id": cls.company_2.id}
         )
-        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1, months=0)
+        cls.connection_2 = cls.connect_at_powens(cls.bank_2, accounts=1)
         cls.bank_2._powens_link_account(cls.connection_2.account_ids)
 
         def user(login, groups, companies, digest=True):
@@ -169,7 +169,7 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
             bank = self.env["account.journal"].create(
                 {"name": f"Banque à suivre {index}", "type": "bank", "company_id": self.company.id}
             )
-            connection = self.connect_at_powens(bank, accounts=1, months=0)
+            connection = self.connect_at_powens(bank, accounts=1)
             bank._powens_link_account(connection.account_ids)
             self.set_state(connection, "SCARequired")
             self.set_consent_end(connection, days=10)

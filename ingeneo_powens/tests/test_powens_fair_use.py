@@ -162,7 +162,7 @@ class TestPowensFairUse(ConnectedBankCase):
         powens_user = self.connection.user_id.sudo()
         client = powens_user._powens_client()
         token = client.renew_token(powens_user.powens_id)["access_token"]
-        powens_user.token_encrypted = self.company._powens_secret_box().encrypt(token)
+        powens_user.token_encrypted = self.company._powens_seal(token)
         revoked = client.session.delete(
             client.api_url + "auth/token", timeout=10, headers={"Authorization": f"Bearer {token}"}
         )

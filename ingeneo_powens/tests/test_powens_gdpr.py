@@ -30,7 +30,7 @@ class TestPowensErasure(PowensSandboxMixin, TransactionCase):
         )
         self.connections = self.env["powens.connection"]
         for journal in (self.bank, self.second_bank):
-            connection = self.connect_at_powens(journal, accounts=1, months=0)
+            connection = self.connect_at_powens(journal, accounts=1)
             journal._powens_link_account(connection.account_ids)
             self.sandbox.control(
                 "POST", f"/_sandbox/accounts/{connection.account_ids.powens_id}/transactions", {"count": 5}

@@ -55,7 +55,7 @@ class TestPowensHostileInput(PowensSandboxMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1)
         cls.bank._powens_link_account(cls.connection.account_ids)
 
     def count(self, name):

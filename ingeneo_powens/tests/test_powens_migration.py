@@ -29,7 +29,7 @@ class TestPowensMigrationToUsersPerBank(PowensSandboxMixin, TransactionCase):
             "ALTER TABLE res_company ADD COLUMN powens_user_id integer, ADD COLUMN powens_user_token_encrypted varchar"
         )
         auth = self.company._powens_client().init_user()
-        ciphertext = self.company._powens_secret_box().encrypt(auth["auth_token"])
+        ciphertext = self.company._powens_seal(auth["auth_token"])
         cr.execute(
             "UPDATE res_company SET powens_user_id = %s, powens_user_token_encrypted = %s WHERE id = %s",
             [auth["id_user"], ciphertext, self.company.id],

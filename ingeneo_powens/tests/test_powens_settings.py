@@ -125,7 +125,7 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
                         "company_id": self.company.id,
                         "journal_id": self.bank.id,
                         "powens_id": 999001,
-                        "token_encrypted": self.company._powens_secret_box().encrypt("token-to-rotate"),
+                        "token_encrypted": self.company._powens_seal("token-to-rotate"),
                     }
                 )
             )

@@ -20,9 +20,8 @@ class ConnectedBankCase(PowensSandboxMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Today's movements only (a few dozen): Odoo books about 70 statement lines a second
-        # here, and each case adds the movements it needs.
-        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        # Today's movements only: each case adds the movements it needs.
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1)
         cls.connection.connected_by_id = cls.setup_user
         cls.account = cls.connection.account_ids
         cls.bank._powens_link_account(cls.account)
@@ -404,7 +403,7 @@ class TestPowensScheduledRetrieval(ConnectedBankCase):
         fields for every bank prefetched with it: over a firm's hundreds of banks, each
         retrieval cost grew with their number (make bench's firm scale)."""
         second = self.env["account.journal"].create({"name": "Banque 2", "type": "bank", "code": "BQ2"})
-        second._powens_link_account(self.connect_at_powens(second, accounts=1, months=0).account_ids)
+        second._powens_link_account(self.connect_at_powens(second, accounts=1).account_ids)
         prefetched = {}
         retrieve = PowensRetrieval._retrieve
 

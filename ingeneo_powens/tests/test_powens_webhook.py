@@ -32,7 +32,7 @@ class WebhookCaseMixin(PowensSandboxMixin):
     def setUpClass(cls):
         super().setUpClass()
         # Today's movements only, and a few more: each case uses the few it needs.
-        cls.connection = cls.connect_at_powens(cls.bank, accounts=1, months=0)
+        cls.connection = cls.connect_at_powens(cls.bank, accounts=1)
         cls.account = cls.connection.account_ids
         cls.bank._powens_link_account(cls.account)
         cls.client = cls.bank._powens_client()
