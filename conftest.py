@@ -9,16 +9,21 @@ that exercised no tour would hide exactly the failures the tours exist to catch.
 import functools
 import os
 import shutil
+from collections import OrderedDict
 from unittest import mock
 
 import pytest
 
 _skipped = []
 
-# The Odoo test modules whose classes take longest. Spread over xdist workers by class
-# (`--dist loadscope`), the classes are handed out in collection order: one of these, handed
-# out last, would keep one worker busy long after the others ran out of work.
-LONGEST_FIRST = ("test_tours.py", "test_powens_sync.py", "test_powens_first_sync.py", "test_powens_sync_faults.py")
+# The Odoo test modules whose classes take longest (20 to 100 s each).
+LONGEST_FIRST = (
+    "test_tours.py",
+    "test_powens_first_sync.py",
+    "test_powens_sync_faults.py",
+    "test_powens_security.py",
+    "test_powens_sync.py",
+)
 
 
 def pytest_runtest_logreport(report):
@@ -26,9 +31,26 @@ def pytest_runtest_logreport(report):
         _skipped.append(report.nodeid)
 
 
-def pytest_collection_modifyitems(config, items):
-    if config.pluginmanager.hasplugin("odoo"):
-        items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: the rest keeps its order
+def pytest_xdist_make_scheduler(config, log):
+    """The Odoo suite spread by class (`--dist loadscope`), the longest classes handed out
+    first. xdist hands out the classes with the most tests first, and the longest hold one
+    test each: handed out last, one of them kept a worker busy for 40 s after the other ran
+    out of work."""
+    if not config.pluginmanager.hasplugin("odoo") or config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # here: xdist is loaded once this hook runs
+
+    class LongestClassesFirst(LoadScopeScheduling):
+        def _assign_work_unit(self, node):
+            self.workqueue = OrderedDict(sorted(self.workqueue.items(), key=lambda unit: not _is_long(unit[0])))
+            super()._assign_work_unit(node)
+
+    return LongestClassesFirst(config, log)
+
+
+def _is_long(scope):
+    """Whether the class ``scope`` (``path/test_x.py::TestX``) is one of the longest."""
+    return scope.split("::")[0].rsplit("/", 1)[-1] in LONGEST_FIRST
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,5 +1,7 @@
 from odoo.exceptions import AccessError
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, tagged
+
+from .common import new_user
 
 
 @tagged("post_install", "-at_install")
@@ -8,15 +10,15 @@ class TestAccountingReferential(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.setup_user = new_test_user(
+        cls.setup_user = new_user(
             cls.env, login="setup_user", groups="base.group_user,ingeneo_powens.group_accounting_setup"
         )
-        cls.accountant = new_test_user(cls.env, login="accountant", groups="account.group_account_user")
+        cls.accountant = new_user(cls.env, login="accountant", groups="account.group_account_user")
 
     def test_right_held_by_accounting_administrators(self):
         admin = self.env.ref("base.user_admin")
         self.assertTrue(admin.has_group("ingeneo_powens.group_accounting_setup"))
-        manager = new_test_user(self.env, login="manager", groups="account.group_account_manager")
+        manager = new_user(self.env, login="manager", groups="account.group_account_manager")
         self.assertTrue(manager.has_group("ingeneo_powens.group_accounting_setup"))
 
     def test_right_granted_on_its_own(self):

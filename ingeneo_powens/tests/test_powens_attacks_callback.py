@@ -11,12 +11,12 @@ import requests
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from ..const import SETUP_GROUP, WEBHOOK_ROUTE
 from ..powens import PowensNotFound
 from ..powens.signature import sign_webhook
-from .common import PowensSandboxMixin, WebviewDriver, query_of
+from .common import PowensSandboxMixin, WebviewDriver, new_user, query_of
 
 RAW_ERROR = "Call +33 6 12 34 56 78 to unlock your account"
 
@@ -27,7 +27,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
-        cls.invited = new_test_user(
+        cls.invited = new_user(
             cls.env,
             login="powens_attack_invited",
             password="powens_attack_invited",
@@ -35,7 +35,7 @@ class TestPowensCallbackAttacks(PowensSandboxMixin, HttpCase):
             email="invited@example.com",
             **company,
         )
-        cls.third = new_test_user(
+        cls.third = new_user(
             cls.env, login="powens_attack_third", password="powens_attack_third", groups="base.group_user", **company
         )
         # Bank B: connected by the holder, its account linked; the target of every attack.

@@ -5,10 +5,10 @@ administrator of company 1 only, calling the server over JSON-RPC as the web cli
 import itertools
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
+from odoo.tests import HttpCase, JsonRpcException, tagged
 
 from ..const import WEBHOOK_ROUTE
-from .common import transactions_of
+from .common import new_user, transactions_of
 from .test_powens_webhook import WebhookCaseMixin
 
 _delivery_ids = itertools.count(13_300_001)
@@ -57,14 +57,14 @@ class TestPowensAttacksCompany(WebhookCaseMixin, HttpCase):
         )
 
         company_1 = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
-        new_test_user(
+        new_user(
             cls.env,
             login="powens_manager_1",
             password="powens_manager_1",
             groups="base.group_user,account.group_account_manager",
             **company_1,
         )
-        new_test_user(
+        new_user(
             cls.env,
             login="powens_billing_1",
             password="powens_billing_1",

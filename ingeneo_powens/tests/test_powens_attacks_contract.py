@@ -13,12 +13,12 @@ from unittest.mock import patch
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import config
 
 from ..const import SETUP_GROUP
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 
 CONTRACT_COLUMNS = (
     "powens_domain",
@@ -78,7 +78,7 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = new_test_user(
+        cls.admin = new_user(
             cls.env,
             login="contract_admin",
             password="contract_admin",
@@ -225,7 +225,7 @@ class TestPowensContractAttacks(PowensSandboxMixin, HttpCase):
     def test_editing_companies_is_not_enough_to_change_the_contract(self):
         """An "Access Rights" administrator holding the right (through accounting
         administration) may edit and create companies, but not write a Powens contract."""
-        rights_admin = new_test_user(
+        rights_admin = new_user(
             self.env,
             login="contract_rights_admin",
             groups="base.group_erp_manager,account.group_account_manager",

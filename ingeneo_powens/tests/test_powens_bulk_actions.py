@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tests import TransactionCase, freeze_time, tagged
 
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 
 REQUEST = "powens.connection.request"
 CONSENT_RENEWAL_ACTIVITY = "ingeneo_powens.mail_activity_type_powens_consent_renewal"
@@ -39,13 +39,13 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
         cls.bank_2._powens_link_account(connection_2.account_ids)
 
         both = {"company_id": cls.company.id, "company_ids": [cls.company.id, cls.company_2.id]}
-        cls.firm_user = new_test_user(
+        cls.firm_user = new_user(
             cls.env,
             login="powens_firm",
             groups="base.group_user,account.group_account_user,ingeneo_powens.group_accounting_setup",
             **both,
         )
-        cls.manager = new_test_user(
+        cls.manager = new_user(
             cls.env,
             login="powens_manager_1",
             name="Gérant 1",
@@ -53,7 +53,7 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
-        cls.manager_2 = new_test_user(
+        cls.manager_2 = new_user(
             cls.env,
             login="powens_manager_2",
             name="Gérante 2",

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, freeze_time, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from scripts.bench_cockpit import fields_spec, measure_cockpit
 
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 
 MIGRATION = Path(__file__).resolve().parents[1] / "migrations" / "19.0.1.2.0" / "post-migrate.py"
 READER_GROUPS = "base.group_user,account.group_account_user"
@@ -27,8 +27,8 @@ class CockpitCase(TransactionCase):
         )
         cls.client_a, cls.client_b, cls.stranger = companies
         mine = {"company_id": cls.client_a.id, "company_ids": (cls.client_a | cls.client_b).ids}
-        cls.reader = new_test_user(cls.env, login="cockpit_reader", groups=READER_GROUPS, **mine)
-        cls.setup_user = new_test_user(cls.env, login="cockpit_setup", groups=SETUP_GROUPS, **mine)
+        cls.reader = new_user(cls.env, login="cockpit_reader", groups=READER_GROUPS, **mine)
+        cls.setup_user = new_user(cls.env, login="cockpit_setup", groups=SETUP_GROUPS, **mine)
         cls.next_powens_id = 1000
 
     @classmethod
@@ -203,7 +203,7 @@ class TestPowensCockpitFilters(CockpitCase):
     def test_an_invoicing_user_reads_every_column_the_list_shows_them(self):
         """The list as the web client reads it for a user of Invoicing only: the alerts and
         counts computed for all the rows, the right's columns gone."""
-        invoicing = new_test_user(
+        invoicing = new_user(
             self.env,
             login="cockpit_invoicing",
             groups="base.group_user,account.group_account_invoice",
@@ -373,7 +373,7 @@ class TestPowensCockpitRoute(HttpCase):
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "Client B"})
         cls.stranger = cls.env["res.company"].create({"name": "Client d'un autre cabinet"})
-        new_test_user(
+        new_user(
             cls.env,
             login="firm_reader",
             groups="base.group_user,account.group_account_readonly",

@@ -8,11 +8,11 @@ from psycopg2.errors import UniqueViolation
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools import mute_logger
 
 from ..const import SETUP_GROUP
-from .common import PowensSandboxMixin, WebviewDriver
+from .common import PowensSandboxMixin, WebviewDriver, new_user
 
 REQUEST = "powens.connection.request"
 
@@ -23,7 +23,7 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
-        cls.manager = new_test_user(
+        cls.manager = new_user(
             cls.env,
             login="powens_manager",
             password="powens_manager",
@@ -32,7 +32,7 @@ class TestPowensConnectionRequest(PowensSandboxMixin, HttpCase):
             email="gerante@example.com",
             **company,
         )
-        cls.third = new_test_user(
+        cls.third = new_user(
             cls.env,
             login="powens_third",
             password="powens_third",

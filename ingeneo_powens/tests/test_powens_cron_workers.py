@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
-from .common import TEST_BANK_NAME, start_sandbox, transactions_of
+from .common import TEST_BANK_NAME, shared_sandbox, transactions_of
 
 MOVEMENTS = 120
 
@@ -23,8 +23,7 @@ class TestTwoCronWorkers(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = start_sandbox()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox = shared_sandbox()
         cls.dbname = cls.env.cr.dbname
         cls.company_id = cls.env.ref("base.main_company").id
         with cls.committed_env() as env:

@@ -7,12 +7,12 @@ webhook secret signs for the companies using it, and for them only."""
 import json
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import file_open, mute_logger
 
 from ..const import SETUP_GROUP
 from ..powens.signature import sign_webhook
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 from .test_powens_webhook import WEBHOOK, WebhookCaseMixin, _delivery_ids, signature_date
 
 DATABASE_COLUMNS = (
@@ -32,7 +32,7 @@ class TestPowensDatabaseContract(PowensSandboxMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.contract = cls.configure_database_contract()
-        cls.admin = new_test_user(
+        cls.admin = new_user(
             cls.env,
             login="powens_contract_admin",
             groups=f"base.group_system,account.group_account_user,{SETUP_GROUP}",
@@ -40,7 +40,7 @@ class TestPowensDatabaseContract(PowensSandboxMixin, TransactionCase):
             company_ids=[cls.company.id],
         )
         # May save the Settings (Odoo lets "Access Rights" administrators), and holds the right.
-        cls.rights_admin = new_test_user(
+        cls.rights_admin = new_user(
             cls.env,
             login="powens_rights_admin",
             groups=f"base.group_erp_manager,account.group_account_user,{SETUP_GROUP}",

@@ -5,9 +5,9 @@ the others, and no mail at all when no bank needs anyone."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase, freeze_time, new_test_user, tagged
+from odoo.tests import TransactionCase, freeze_time, tagged
 
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 
 REQUEST = "powens.connection.request"
 COCKPIT_LINK = "/powens/cockpit?needing=1&amp;company_id="
@@ -38,7 +38,7 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
         cls.bank_2._powens_link_account(cls.connection_2.account_ids)
 
         def user(login, groups, companies, digest=True):
-            created = new_test_user(
+            created = new_user(
                 cls.env,
                 login=login,
                 groups=groups,
@@ -54,9 +54,7 @@ class TestPowensDigest(PowensSandboxMixin, TransactionCase):
         cls.holder_2 = user("holder_2", HOLDER_GROUPS, cls.company_2)
         cls.not_opted = user("not_opted", HOLDER_GROUPS, both, digest=False)
         cls.no_right = user("no_right", "base.group_user,account.group_account_user", both)
-        cls.manager = new_test_user(
-            cls.env, login="powens_manager", email="gerant@example.com", company_ids=cls.company.ids
-        )
+        cls.manager = new_user(cls.env, login="powens_manager", email="gerant@example.com", company_ids=cls.company.ids)
 
     def setUp(self):
         super().setUp()

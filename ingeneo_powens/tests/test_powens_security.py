@@ -15,13 +15,13 @@ from cryptography.fernet import Fernet
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from ..const import CALLBACK_ROUTE, COCKPIT_ROUTE, REQUEST_ROUTE, SETUP_GROUP, WEBHOOK_ROUTE
 from ..models.res_company import POWENS_CONTRACT_FIELDS
 from ..powens.signature import sign_webhook
-from .common import PowensSandboxMixin, WebviewDriver
+from .common import PowensSandboxMixin, WebviewDriver, new_user
 
 ENCRYPTED_COLUMNS = ("powens_client_secret_encrypted", "powens_webhook_secret_encrypted")
 # Powens settings of the company a user without the right must not read.
@@ -97,9 +97,9 @@ class TestPowensRights(PowensSecurityCase, HttpCase):
             {"name": "Banque connectée", "type": "bank", "company_id": cls.company.id}
         )
         cls.connection = cls.connect_at_powens(cls.connected_bank)
-        cls.portal = new_test_user(cls.env, login="powens_portal", password="powens_portal", groups="base.group_portal")
+        cls.portal = new_user(cls.env, login="powens_portal", password="powens_portal", groups="base.group_portal")
         cls.public = cls.env.ref("base.public_user")
-        cls.plain_admin = new_test_user(
+        cls.plain_admin = new_user(
             cls.env, login="powens_plain_admin", groups="base.group_system,account.group_account_user"
         )
 
@@ -176,7 +176,7 @@ class TestPowensMultiCompany(PowensSecurityCase, HttpCase):
             {"name": "Banque B", "type": "bank", "company_id": cls.company_b.id}
         )
         cls.connection_b = cls.connect_at_powens(cls.bank_b)
-        cls.user_both = new_test_user(
+        cls.user_both = new_user(
             cls.env,
             login="powens_both",
             password="powens_both",
@@ -273,7 +273,7 @@ class TestPowensSecretsAtRest(PowensSecurityCase, HttpCase):
             },
         )
         self.assertEqual(delivery.status_code, 200)
-        invited = new_test_user(
+        invited = new_user(
             self.env, login="powens_secret_invited", groups="base.group_user", email="invited@example.com"
         )
         other_bank = self.env["account.journal"].create({"name": "Banque à inviter", "type": "bank"})
@@ -570,7 +570,7 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
         cls.companies = {"A": cls.company, "B": cls.company_b}
         both = {"company_id": cls.company.id, "company_ids": [cls.company.id, cls.company_b.id]}
         cls.users = {
-            "admin": new_test_user(
+            "admin": new_user(
                 cls.env,
                 login="matrix_admin",
                 password="matrix_admin",
@@ -578,26 +578,24 @@ class TestPowensAccessMatrix(PowensSecurityCase, HttpCase):
                 **both,
             ),
             "holder": cls.setup_user,
-            "admin_without_right": new_test_user(
+            "admin_without_right": new_user(
                 cls.env,
                 login="matrix_plain_admin",
                 password="matrix_plain_admin",
                 groups="base.group_system,account.group_account_user",
             ),
             "accountant": cls.accountant,
-            "invited": new_test_user(
+            "invited": new_user(
                 cls.env,
                 login="matrix_invited",
                 password="matrix_invited",
                 groups="base.group_user",
                 email="invited@example.com",
             ),
-            "portal": new_test_user(
-                cls.env, login="matrix_portal", password="matrix_portal", groups="base.group_portal"
-            ),
+            "portal": new_user(cls.env, login="matrix_portal", password="matrix_portal", groups="base.group_portal"),
             "public": cls.env.ref("base.public_user"),
         }
-        invited_b = new_test_user(
+        invited_b = new_user(
             cls.env,
             login="matrix_invited_b",
             groups="base.group_user",

@@ -9,11 +9,11 @@ from cryptography.fernet import Fernet
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import config, file_open
 
 from ..const import SETUP_GROUP
-from .common import PowensSandboxMixin
+from .common import PowensSandboxMixin, new_user
 
 POWENS_SETTINGS_FIELDS = [
     "powens_domain",
@@ -33,10 +33,10 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.settings_admin = new_test_user(
+        cls.settings_admin = new_user(
             cls.env, login="powens_settings_admin", groups="base.group_system,account.group_account_user," + SETUP_GROUP
         )
-        cls.plain_admin = new_test_user(
+        cls.plain_admin = new_user(
             cls.env, login="powens_plain_admin", groups="base.group_system,account.group_account_user"
         )
 
@@ -228,7 +228,7 @@ class TestPowensSettings(PowensSandboxMixin, TransactionCase):
     def test_powens_settings_block_shown_only_to_holders(self):
         """An accounting administrator (who holds the right by implication) sees the Powens
         block; a system administrator without the right gets neither the block nor its fields."""
-        accounting_admin = new_test_user(
+        accounting_admin = new_user(
             self.env, login="powens_accounting_admin", groups="base.group_system,account.group_account_manager"
         )
         self.assertTrue(accounting_admin.has_group(SETUP_GROUP))

@@ -1,6 +1,6 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
-from .common import PowensSandboxMixin, autopilot_iban
+from .common import PowensSandboxMixin, autopilot_iban, new_user
 
 # The translations the tours' pages show: INGENEO's users work in French.
 FRENCH_MODULES = ["base", "web", "mail", "account", "ingeneo_powens"]
@@ -22,7 +22,7 @@ class TestTours(PowensSandboxMixin, HttpCase):
         cls.env["ir.module.module"]._load_module_terms(FRENCH_MODULES, ["fr_FR"])
         cls.setup_user.write({"lang": "fr_FR", "tz": "Europe/Paris"})
         company = {"company_id": cls.company.id, "company_ids": [cls.company.id]}
-        cls.manager = new_test_user(
+        cls.manager = new_user(
             cls.env,
             login="powens_manager",
             password="powens_manager",
@@ -78,7 +78,7 @@ class TestTours(PowensSandboxMixin, HttpCase):
         """The accountant sends the request; the manager, who holds the credentials and no
         accounting right, connects the bank from the notification; the accountant then
         sees the movements."""
-        new_test_user(
+        new_user(
             self.env,
             login="powens_nomail",
             groups="base.group_user",
