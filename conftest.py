@@ -9,48 +9,16 @@ that exercised no tour would hide exactly the failures the tours exist to catch.
 import functools
 import os
 import shutil
-from collections import OrderedDict
 from unittest import mock
 
 import pytest
 
 _skipped = []
 
-# The Odoo test modules whose classes take longest (20 to 100 s each).
-LONGEST_FIRST = (
-    "test_tours.py",
-    "test_powens_first_sync.py",
-    "test_powens_sync_faults.py",
-    "test_powens_security.py",
-    "test_powens_sync.py",
-)
-
 
 def pytest_runtest_logreport(report):
     if report.skipped:
         _skipped.append(report.nodeid)
-
-
-def pytest_xdist_make_scheduler(config, log):
-    """The Odoo suite spread by class (`--dist loadscope`), the longest classes handed out
-    first. xdist hands out the classes with the most tests first, and the longest hold one
-    test each: handed out last, one of them kept a worker busy for 40 s after the other ran
-    out of work."""
-    if not config.pluginmanager.hasplugin("odoo") or config.getoption("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling  # here: xdist is loaded once this hook runs
-
-    class LongestClassesFirst(LoadScopeScheduling):
-        def _assign_work_unit(self, node):
-            self.workqueue = OrderedDict(sorted(self.workqueue.items(), key=lambda unit: not _is_long(unit[0])))
-            super()._assign_work_unit(node)
-
-    return LongestClassesFirst(config, log)
-
-
-def _is_long(scope):
-    """Whether the class ``scope`` (``path/test_x.py::TestX``) is one of the longest."""
-    return scope.split("::")[0].rsplit("/", 1)[-1] in LONGEST_FIRST
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -91,6 +59,11 @@ def filestore_of_the_worker(request):
     shutil.rmtree(copy, ignore_errors=True)
 
 
+# The bundles the browser tests load that the add-on changes (its scripts, its tours); the
+# template database holds the others, generated once (scripts/pregenerate_assets.py).
+BROWSER_BUNDLES = ("web.assets_web", "web.assets_tests", "web.__assets_tests_call__")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def asset_bundles_generated_once(request, filestore_of_the_worker):
     """The web client's asset bundles, generated and committed before the browser tests, as
@@ -103,4 +76,8 @@ def asset_bundles_generated_once(request, filestore_of_the_worker):
     if not any(item.cls and issubclass(item.cls, odoo.tests.HttpCase) for item in request.session.items):
         return
     with odoo.modules.registry.Registry(odoo.tests.common.get_db_name()).cursor() as cr:
-        odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})["ir.qweb"]._pregenerate_assets_bundles()
+        qweb = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})["ir.qweb"]
+        for name in BROWSER_BUNDLES:
+            bundle = qweb._get_asset_bundle(name)
+            bundle.js()
+            bundle.css()

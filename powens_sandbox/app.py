@@ -42,6 +42,7 @@ class Sandbox:
         self.sessions = webview.WebviewSessions(self.clock)
         self.autopilot = Autopilot(enabled=config.autopilot)
         self.calls: list[dict] = []
+        self._snapshot: tuple[str, dict] | None = None
         self.url_map = Map(api.RULES + webview.RULES + control.RULES)
         if config.state_file:
             self._load_state()
@@ -65,6 +66,23 @@ class Sandbox:
         self.notifier.reset()
         self.sessions.clear()
         self.autopilot = Autopilot(enabled=self.config.autopilot)
+        self.calls.clear()
+
+    def snapshot(self) -> None:
+        """Keep the domain as it is (tables, id counters, clock, settings) for `restore`."""
+        self._snapshot = (jsonio.dumps(self.store.to_document(self.clock.offset_seconds)), self.settings())
+
+    def restore(self) -> None:
+        """Back to the last snapshot, as a test's database goes back to its class's state: what
+        one test added, deleted or moved on the clock is gone for the next; faults, calls and
+        queued deliveries are dropped as by `reset`."""
+        if self._snapshot is None:
+            raise ApiError(409, "noSnapshot", "POST /_sandbox/snapshot first")
+        document, settings = self._snapshot
+        self.clock.offset_seconds = self.store.load_document(jsonio.loads(document))
+        self.apply_settings(settings)
+        self.faults.clear()
+        self.notifier.reset()
         self.calls.clear()
 
     def apply_settings(self, settings: dict) -> None:

@@ -25,6 +25,16 @@ def reset(sandbox, request):
     return {"status": "ok"}
 
 
+def snapshot(sandbox, request):
+    sandbox.snapshot()
+    return {"status": "ok"}
+
+
+def restore(sandbox, request):
+    sandbox.restore()
+    return {"status": "ok"}
+
+
 def create_user(sandbox, request):
     user, token = sandbox.auth.create_user(permanent=True)
     return {"id_user": user["id"], "auth_token": token}
@@ -253,6 +263,8 @@ def calls(sandbox, request):
 RULES = [
     Rule("/_sandbox/health", methods=["GET"], endpoint=health),
     Rule("/_sandbox/reset", methods=["POST"], endpoint=reset),
+    Rule("/_sandbox/snapshot", methods=["POST"], endpoint=snapshot),
+    Rule("/_sandbox/restore", methods=["POST"], endpoint=restore),
     Rule("/_sandbox/users", methods=["POST"], endpoint=create_user),
     Rule("/_sandbox/users/<int:id_user>/connections", methods=["POST"], endpoint=create_connection),
     Rule("/_sandbox/accounts/<int:id_account>/transactions", methods=["POST"], endpoint=add_transactions),

@@ -53,6 +53,12 @@ class SandboxProcess:
     def reset(self):
         self.control("POST", "/_sandbox/reset")
 
+    def snapshot(self):
+        self.control("POST", "/_sandbox/snapshot")
+
+    def restore(self):
+        self.control("POST", "/_sandbox/restore")
+
     def stop(self):
         self.process.terminate()
         try:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import requests
 
 from conftest import TEST_BANK_NAME, connector_uuid
+from powens_sandbox.launcher import start_sandbox
 
 FRENCH_BANKS = (
     "BNP Paribas",
@@ -223,3 +224,34 @@ def test_wordings_are_french_with_accents(sandbox, sandbox_user):
         iban_is_valid(party["account_identification"]) for party in parties if party["account_scheme_name"] == "iban"
     )
     assert {party["account_scheme_name"] for party in parties} == {"iban", "cpan"}, "card payments name a card PAN"
+
+
+def test_restore_goes_back_to_the_snapshot(sandbox, sandbox_user, sandbox_connection):
+    """What a test adds, deletes or moves on the clock after the snapshot is gone once restored,
+    and the id counters go back too: the next test meets the same ids."""
+    account_id = sandbox_connection["accounts"][0]["id"]
+    listing = sandbox.api_url + f"/users/me/accounts/{account_id}/transactions?limit=1000"
+    before = requests.get(listing, headers=sandbox_user["headers"]).json()["transactions"]
+    clock = sandbox.control("GET", "/_sandbox/clock")["now"]
+    sandbox.control("POST", "/_sandbox/snapshot")
+    added = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 2})["ids"]
+    sandbox.control("POST", f"/_sandbox/transactions/{before[0]['id']}/delete")
+    sandbox.control("POST", "/_sandbox/clock", {"advance_seconds": 5 * 86400})
+    sandbox.control("POST", "/_sandbox/settings", {"naive_timezone": "UTC"})
+    sandbox.control("POST", "/_sandbox/faults", {"kind": "500", "path": "/transactions"})
+    sandbox.control("POST", "/_sandbox/restore")
+    assert requests.get(listing, headers=sandbox_user["headers"]).json()["transactions"] == before
+    assert sandbox.control("GET", "/_sandbox/clock")["now"][:13] == clock[:13]
+    assert sandbox.control("GET", "/_sandbox/settings")["naive_timezone"] == "Europe/Paris"
+    assert sandbox.control("GET", "/_sandbox/faults") == []
+    again = sandbox.control("POST", f"/_sandbox/accounts/{account_id}/transactions", {"count": 2})["ids"]
+    assert again == added
+
+
+def test_restore_without_a_snapshot_is_refused():
+    fresh = start_sandbox()
+    try:
+        response = requests.post(fresh.base_url + "/_sandbox/restore", timeout=10)
+        assert (response.status_code, response.json()["code"]) == (409, "noSnapshot")
+    finally:
+        fresh.stop()

@@ -64,7 +64,8 @@ def shared_sandbox(*args):
 
 class PowensSandboxMixin:
     """A sandbox in its start-up state for each test class; the company's Powens settings point
-    at it."""
+    at it. Each case starts from the sandbox as the class's set-up left it, as it starts from
+    the class's database: what a case adds at Powens is not imported again by the next."""
 
     sandbox_args = ()
 
@@ -72,6 +73,7 @@ class PowensSandboxMixin:
     def setUpClass(cls):
         super().setUpClass()
         cls.sandbox = shared_sandbox(*cls.sandbox_args)
+        cls.sandbox_state_kept = False
         cls.company = cls.env.company
         cls.configure_powens(cls.company)
         cls.bank = cls.env["account.journal"].create(
@@ -93,6 +95,14 @@ class PowensSandboxMixin:
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
+
+    def setUp(self):
+        super().setUp()
+        if type(self).sandbox_state_kept:
+            self.sandbox.restore()
+        else:  # the first case: the class's whole set-up is done
+            self.sandbox.snapshot()
+            type(self).sandbox_state_kept = True
 
     @classmethod
     def configure_powens(cls, company):

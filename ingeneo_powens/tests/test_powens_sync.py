@@ -127,6 +127,7 @@ class TestPowensSync(ConnectedBankCase):
         self.assertIn(str(late[0]), self.lines().mapped("powens_transaction_id"))
 
     def test_lines_carry_the_bank_data(self):
+        self.add_movements(5)
         self.sync()
         line = self.lines().filtered(lambda l: l.partner_name)[:1]
         self.assertTrue(line, "the sandbox gives counterparties")
@@ -201,7 +202,7 @@ class TestPowensSync(ConnectedBankCase):
         self.assertEqual(deleted, line)
 
     def test_failure_between_pages_loses_nothing_and_keeps_the_cursor(self):
-        self.add_movements(30)
+        self.add_movements(12)
         rate_limited = {"kind": "429", "retry_after": 120, "path": "/transactions"}
 
         def fault_after_first_page(_retrieval):
@@ -212,12 +213,12 @@ class TestPowensSync(ConnectedBankCase):
         stopped = False
         try:
             with patch.object(PowensRetrieval, "_commit_point", fault_after_first_page):
-                self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=10)
+                self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=5)
         except PowensRateLimited:
             stopped = True
         self.assertTrue(stopped, "the injected rate limit stops the pull")
         self.assertFalse(self.account.last_update_cursor, "the cursor moves only after a whole pull")
-        self.assertEqual(len(self.lines()) + len(self.pending()), 10, "the first page stays imported")
+        self.assertEqual(len(self.lines()) + len(self.pending()), 5, "the first page stays imported")
         self.sandbox.control("DELETE", "/_sandbox/faults")
         self.sync()
         self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
@@ -226,7 +227,7 @@ class TestPowensSync(ConnectedBankCase):
         """Powens failing once in the middle of paging (5xx, truncated JSON, dropped
         connection): the client retries the page and the pull ends with every movement once.
         (Timeouts are the client's own tests: Odoo's client waits 30 s before giving up.)"""
-        self.add_movements(25)
+        self.add_movements(12)
         for kind in ("500", "503", "malformed", "drop"):
             with self.subTest(kind=kind):
                 self.account.sudo().last_update_cursor = False
@@ -240,7 +241,7 @@ class TestPowensSync(ConnectedBankCase):
                         )
 
                 with patch.object(PowensRetrieval, "_commit_point", fault_after_first_page):
-                    self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=10)
+                    self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=5)
                 self.assertTrue(injected)
                 self.assertFalse(self.sandbox.control("GET", "/_sandbox/faults"), "the fault was met")
                 self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
