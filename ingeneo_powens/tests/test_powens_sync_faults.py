@@ -93,7 +93,9 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         self.pull()
         return self.imported()
 
-    def test_every_interruption_is_resumed_without_loss_nor_duplicate(self):
+    def every_interruption_resumed(self, cause, phases):
+        """Interrupt a retrieval by ``cause`` at each page in each of ``phases``, resume it each
+        time, and compare the lines with an uninterrupted retrieval's; returns the faults played."""
         self.assertGreaterEqual(self.pages, 5)
         with self.env.cr.savepoint(flush=False) as reference:
             self.pull()
@@ -102,31 +104,42 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
         self.env.invalidate_all()
         self.assertFalse(self.imported(), "each case starts from a bank never retrieved")
         faults, lost, doubled = 0, 0, 0
-        for cause in ("killed", "connection dropped", "Powens failing"):
-            for phase in ("boundary", "mid-page"):
-                for page in range(1, self.pages + (phase == "mid-page")):
-                    if cause == "Powens failing" and phase == "mid-page":
-                        continue  # Powens answers whole pages: it fails between them only
+        for phase in phases:
+            for page in range(1, self.pages + (phase == "mid-page")):
 
-                    def interrupt(number, when, cause=cause, phase=phase, page=page):
-                        if (number, when) != (page, phase):
-                            return
-                        if cause == "killed":
-                            raise Killed()
-                        if cause == "connection dropped":
-                            raise connection_dropped()
-                        self.sandbox.control(
-                            "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/transactions"}
-                        )
+                def interrupt(number, when, phase=phase, page=page):
+                    if (number, when) != (page, phase):
+                        return
+                    if cause == "killed":
+                        raise Killed()
+                    if cause == "connection dropped":
+                        raise connection_dropped()
+                    self.sandbox.control(
+                        "POST", "/_sandbox/faults", {"kind": "429", "retry_after": 120, "path": "/transactions"}
+                    )
 
-                    with self.subTest(cause=cause, phase=phase, page=page), self.env.cr.savepoint(flush=False) as case:
-                        imported = self.interrupted_then_resumed(interrupt)
-                        faults += 1
-                        ids = [powens_id for powens_id, _amount in imported]
-                        lost += len(set(self.expected) - set(imported))
-                        doubled += len(ids) - len(set(ids))
-                        self.assertEqual(imported, self.expected)
-                        case.close(rollback=True)
-                    self.env.invalidate_all()
-        self.assertGreater(faults, self.pages, "a fault at every page boundary, and mid-page")
+                with self.subTest(phase=phase, page=page), self.env.cr.savepoint(flush=False) as case:
+                    imported = self.interrupted_then_resumed(interrupt)
+                    faults += 1
+                    ids = [powens_id for powens_id, _amount in imported]
+                    lost += len(set(self.expected) - set(imported))
+                    doubled += len(ids) - len(set(ids))
+                    self.assertEqual(imported, self.expected)
+                    case.close(rollback=True)
+                self.env.invalidate_all()
         self.assertEqual((lost, doubled), (0, 0))
+        return faults
+
+    # One test per cause: spread over the test workers, and a failure names its cause.
+    def test_a_killed_worker_is_resumed_without_loss_nor_duplicate(self):
+        faults = self.every_interruption_resumed("killed", ("boundary", "mid-page"))
+        self.assertEqual(faults, 2 * self.pages - 1, "at every page boundary, and in every page")
+
+    def test_a_lost_database_connection_is_resumed_without_loss_nor_duplicate(self):
+        faults = self.every_interruption_resumed("connection dropped", ("boundary", "mid-page"))
+        self.assertEqual(faults, 2 * self.pages - 1, "at every page boundary, and in every page")
+
+    def test_powens_failing_between_pages_is_resumed_without_loss_nor_duplicate(self):
+        # Powens answers whole pages: it fails between them only.
+        faults = self.every_interruption_resumed("Powens failing", ("boundary",))
+        self.assertEqual(faults, self.pages - 1, "at every page boundary")
