@@ -17,7 +17,6 @@ from . import test_powens_database_contract
 from . import test_powens_digest
 from . import test_powens_fair_use
 from . import test_powens_first_connection
-from . import test_powens_first_sync
 from . import test_powens_gdpr
 from . import test_powens_history_bound
 from . import test_powens_hostile_input
