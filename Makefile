@@ -10,5 +10,5 @@ test:   ## every test: Odoo cases and tours (pytest-odoo), then plain pytest
 setup:  ## install what is missing, nothing else
 	bin/workbench setup
 
-bench:  ## the benchmark of the import (a fresh database and sandbox; about 20 minutes)
+bench:  ## the benchmarks: the import, then a firm of 200 companies (fresh databases and sandboxes; about 75 minutes)
 	bin/workbench bench
