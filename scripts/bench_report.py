@@ -4,6 +4,7 @@ Pure Python (no Odoo), so the verdicts are tested on their own (tests/test_bench
 a benchmark that says "met" when it is not would be worse than none.
 """
 
+import argparse
 import math
 import os
 import platform
@@ -248,6 +249,17 @@ def markdown_table(rows):
     lines = ["| metric | measured | target | met? |", "|---|---|---|---|"]
     lines += [f"| {row.metric} | {row.measured} | {row.target} | {verdict(row.met)} |" for row in rows]
     return "\n".join(lines)
+
+
+def argument_parser(description, database_help, output):
+    """The arguments `bin/workbench bench` gives every benchmark; ``output`` is where its table
+    goes by default."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", required=True, help="Odoo configuration file")
+    parser.add_argument("--database", required=True, help=database_help)
+    parser.add_argument("--quick", action="store_true", help="n / 10, for development")
+    parser.add_argument("--output", default=str(output), help="where the table goes")
+    return parser
 
 
 def publish(title, rows, output):

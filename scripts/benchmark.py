@@ -13,7 +13,6 @@ the issue's 5,000 and 20,000: building 25,000 more lines would take a third of t
 and a 3-fold span shows the same thing). The webhook deliveries go to a real Odoo HTTP server.
 """
 
-import argparse
 import datetime as dt
 import itertools
 import json
@@ -624,11 +623,9 @@ def benchmark(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="Odoo configuration file")
-    parser.add_argument("--database", required=True, help="a database with the add-on installed")
-    parser.add_argument("--quick", action="store_true", help="n / 10, for development")
-    parser.add_argument("--output", default=str(PROJECT_ROOT / ".local" / "bench.md"), help="where the table goes")
+    parser = bench_report.argument_parser(
+        __doc__.splitlines()[0], "a database with the add-on installed", PROJECT_ROOT / ".local" / "bench.md"
+    )
     steps = parser.add_subparsers(dest="step", help="a measured step alone, in this process (the benchmark runs them)")
     sync = steps.add_parser("first-sync")
     sync.add_argument("journal_id", type=int)

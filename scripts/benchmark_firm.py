@@ -17,7 +17,6 @@ written to --output). Every figure comes from this run.
 3. The cockpit's first page and each filter (`scripts.bench_cockpit`).
 """
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -361,11 +360,11 @@ def benchmark(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="Odoo configuration file")
-    parser.add_argument("--database", required=True, help="a database with the add-on installed, nothing else")
-    parser.add_argument("--quick", action="store_true", help="n / 10, for development")
-    parser.add_argument("--output", default=str(PROJECT_ROOT / ".local" / "bench-firm.md"), help="where the table goes")
+    parser = bench_report.argument_parser(
+        __doc__.splitlines()[0],
+        "a database with the add-on installed, nothing else",
+        PROJECT_ROOT / ".local" / "bench-firm.md",
+    )
     parser.add_argument("--companies", type=int, help=f"client companies instead of {COMPANIES} (or n / 10)")
     parser.add_argument("--movements", type=int, help=f"movements per bank instead of {MOVEMENTS} (or n / 10)")
     parser.add_argument(

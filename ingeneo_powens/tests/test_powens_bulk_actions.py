@@ -62,13 +62,6 @@ class TestPowensBulkActions(PowensSandboxMixin, TransactionCase):
             company_ids=[cls.company_2.id],
         )
 
-    def setUp(self):
-        super().setUp()
-        # The sandbox outlives each test's rolled-back transaction: healthy connections first.
-        for bank in self.bank | self.bank_2:
-            connection = bank.powens_connection_id
-            self.sandbox.control("POST", f"/_sandbox/connections/{connection.powens_id}/state", {"state": None})
-
     # --- Helpers ----------------------------------------------------------------------------
 
     def open_dialog(self, user, journals, action):
