@@ -56,6 +56,16 @@ def receiver():
     instance.server.shutdown()
 
 
+def recorded_deliveries(sandbox, count, timeout=10):
+    """The sandbox records a delivery once its answer is back, a moment after the receiver saw it."""
+    deadline = time.monotonic() + timeout
+    deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+    while len(deliveries) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+    return deliveries
+
+
 def expected_signature(secret, path, date, body):
     message = b".".join([b"POST", path.encode(), date.encode(), body])
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
@@ -91,7 +101,7 @@ def test_sync_sends_signed_connection_and_account_synced(sandbox, sandbox_user, 
     assert {item["id"] for item in account_payloads} == {item["id"] for item in accounts}
     ids = [item["id_webhook_data"] for _event, payloads in by_event.items() for item in payloads]
     assert len(set(ids)) == 3
-    deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+    deliveries = recorded_deliveries(sandbox, 3)
     assert {item["status"] for item in deliveries} == {200}
 
 
@@ -104,9 +114,7 @@ def test_failed_delivery_is_retried(sandbox, sandbox_connection):
         sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
         path, headers, body = flaky.wait_for(1)[0]
         assert headers["BI-Signature"] == expected_signature("other-secret", path, headers["BI-Signature-Date"], body)
-        attempts = [
-            (item["attempt"], item["status"]) for item in sandbox.control("GET", "/_sandbox/webhooks/deliveries")
-        ]
+        attempts = [(item["attempt"], item["status"]) for item in recorded_deliveries(sandbox, 3)]
         assert attempts == [(1, 500), (2, 500), (3, 200)]
     finally:
         flaky.server.shutdown()
@@ -117,12 +125,7 @@ def test_unreachable_endpoint_gives_bounded_attempts(sandbox, sandbox_connection
         "POST", "/_sandbox/webhooks", {"url": "http://127.0.0.1:9/nowhere", "events": ["CONNECTION_SYNCED"]}
     )
     sandbox.control("POST", f"/_sandbox/connections/{sandbox_connection['id']}/sync")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
-        if len(deliveries) == 5:
-            break
-        time.sleep(0.1)
+    deliveries = recorded_deliveries(sandbox, 5)
     assert [item["attempt"] for item in deliveries] == [1, 2, 3, 4, 5]
     assert all(item["status"] is None for item in deliveries)
 
@@ -185,7 +188,7 @@ def test_retries_dated_again_or_keeping_the_first_date(sandbox, sandbox_connecti
             assert headers["BI-Signature"] == expected_signature(
                 sandbox.webhook_secret, "/hooks/powens", headers["BI-Signature-Date"], body
             )
-        deliveries = sandbox.control("GET", "/_sandbox/webhooks/deliveries")
+        deliveries = recorded_deliveries(sandbox, 3)
         assert [item["signature_date"] for item in deliveries] == dates
     finally:
         flaky.server.shutdown()
