@@ -59,9 +59,19 @@ def filestore_of_the_worker(request):
     shutil.rmtree(copy, ignore_errors=True)
 
 
-# The bundles the browser tests load that the add-on changes (its scripts, its tours); the
-# template database holds the others, generated once (scripts/pregenerate_assets.py).
-BROWSER_BUNDLES = ("web.assets_web", "web.assets_tests", "web.__assets_tests_call__")
+# The bundles the browser tests load that the add-on changes (its scripts, its tours), and those
+# the web client loads lazily, which Odoo's pregeneration leaves out; the template database
+# holds the others, generated once (scripts/pregenerate_assets.py).
+BROWSER_BUNDLES = (
+    "web.assets_web",
+    "web.assets_tests",
+    "web.__assets_tests_call__",
+    "web.assets_backend_lazy",
+    "web.assets_emoji",
+    "web.chartjs_lib",
+    "bus.websocket_worker_assets",
+    "mail.assets_message_email",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
