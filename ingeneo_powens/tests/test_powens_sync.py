@@ -26,16 +26,21 @@ class ConnectedBankCase(PowensSandboxMixin, TransactionCase):
         cls.connection.connected_by_id = cls.setup_user
         cls.account = cls.connection.account_ids
         cls.bank._powens_link_account(cls.account)
+        cls.client = cls.bank._powens_client()
+
+    @classmethod
+    def booked_at_powens(cls):
+        """The account's booked, not deleted movements as Powens lists them."""
+        return {
+            str(item["id"]): Decimal(str(item["value"]))
+            for item in transactions_of(cls.client, cls.account.powens_id, include_deleted=False)
+            if not item["coming"]
+        }
 
 
 @tagged("post_install", "-at_install")
 class TestPowensSync(ConnectedBankCase):
     """Retrieval against the sandbox: every booked movement exactly once, to the cent."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.client = cls.bank._powens_client()
 
     def sync(self):
         """Synchronise now, as the holder of the right; returns the log of that retrieval."""
@@ -44,14 +49,6 @@ class TestPowensSync(ConnectedBankCase):
 
     def lines(self):
         return self.env["account.bank.statement.line"].search([("journal_id", "=", self.bank.id)])
-
-    def booked_at_powens(self):
-        """The account's booked, not deleted movements as Powens lists them."""
-        return {
-            str(item["id"]): Decimal(str(item["value"]))
-            for item in transactions_of(self.client, self.account.powens_id, include_deleted=False)
-            if not item["coming"]
-        }
 
     def pending(self):
         records = self.env["powens.pending.transaction"].search([("journal_id", "=", self.bank.id)])

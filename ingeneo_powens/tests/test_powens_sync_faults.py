@@ -17,13 +17,12 @@ from odoo.tests import tagged
 from ..models.account_bank_statement_line import AccountBankStatementLine
 from ..models.powens_retrieval import PowensRetrieval
 from ..powens import PowensError
-from .common import transactions_of
 from .test_powens_sync import ConnectedBankCase
 
-# At least five pages (the day's few movements at the bank come on top), each interrupted in
-# every way: small pages keep the movements imported per case few.
+# Five full pages, each interrupted in every way: small pages keep the movements imported per
+# case few.
 PAGE_SIZE = 2
-MOVEMENTS = 9
+PAGES = 5
 
 
 class Killed(BaseException):
@@ -39,13 +38,13 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox.control("POST", f"/_sandbox/accounts/{cls.account.powens_id}/transactions", {"count": MOVEMENTS})
-        client = cls.bank._powens_client()
-        cls.expected = sorted(
-            (str(item["id"]), Decimal(str(item["value"])))
-            for item in transactions_of(client, cls.account.powens_id, include_deleted=False)
-            if not item["coming"]
+        # The day's few movements at the bank, topped up to the pages wanted.
+        cls.sandbox.control(
+            "POST",
+            f"/_sandbox/accounts/{cls.account.powens_id}/transactions",
+            {"count": max(PAGES * PAGE_SIZE - len(cls.booked_at_powens()), 0)},
         )
+        cls.expected = sorted(cls.booked_at_powens().items())
         cls.pages = -(-len(cls.expected) // PAGE_SIZE)
 
     def pull(self):
@@ -96,7 +95,7 @@ class TestPowensInterruptedRetrieval(ConnectedBankCase):
     def every_interruption_resumed(self, cause, phases):
         """Interrupt a retrieval by ``cause`` at each page in each of ``phases``, resume it each
         time, and compare the lines with an uninterrupted retrieval's; returns the faults played."""
-        self.assertGreaterEqual(self.pages, 5)
+        self.assertGreaterEqual(self.pages, PAGES)
         with self.env.cr.savepoint(flush=False) as reference:
             self.pull()
             self.assertEqual(self.imported(), self.expected, "the uninterrupted reference")
