@@ -45,6 +45,12 @@ def parse_arguments(argv=None) -> SandboxConfig:
         action="store_true",
         help="webview pages fill in and submit themselves (browser tests); see POST /_sandbox/autopilot",
     )
+    parser.add_argument(
+        "--stop-with",
+        type=int,
+        metavar="PID",
+        help="stop once process PID has ended (the test run that started the sandbox)",
+    )
     return SandboxConfig(**vars(parser.parse_args(argv)))
 
 

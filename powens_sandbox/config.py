@@ -21,6 +21,8 @@ class SandboxConfig:
     history_months: int = 6
     verbose: bool = False
     autopilot: bool = False
+    # The process (a test run) whose end stops the sandbox: a sandbox it started never outlives it.
+    stop_with: int | None = None
     # Switches where Powens' documentation is silent or contradicted (README, "Behaviours the
     # documentation leaves open"); the control API changes them at run time.
     naive_timezone: str = "Europe/Paris"

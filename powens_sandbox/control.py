@@ -1,6 +1,7 @@
 """The /_sandbox/ control API used by tests and demos to set up data, move time and inject failures."""
 
 import datetime as dt
+import os
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.routing import Rule
@@ -17,7 +18,8 @@ CONTROL_STATES = {"ok": None, "otp": "SCARequired"}
 
 
 def health(sandbox, request):
-    return {"status": "ok"}
+    """Up and answering; the process id lets a launcher stop a sandbox that is not its child."""
+    return {"status": "ok", "pid": os.getpid()}
 
 
 def reset(sandbox, request):

@@ -1,9 +1,11 @@
-"""Start and stop a sandbox in a child process, for test suites (plain pytest and Odoo's).
+"""Start and stop a sandbox in a process of its own, for test suites (plain pytest and Odoo's).
 
 A real process over real HTTP on 127.0.0.1: tests exercise the same sockets, threads and
 serialisation as the product does against Powens.
 """
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +13,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from .server import process_ended
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "10000001"
@@ -32,8 +36,9 @@ class SandboxProcess:
     client_secret = CLIENT_SECRET
     webhook_secret = WEBHOOK_SECRET
 
-    def __init__(self, process, port):
-        self.process = process
+    def __init__(self, port, process=None):
+        self.process = process  # the Popen of a child sandbox, None for a detached one
+        self.pid = process.pid if process else None  # a detached one's: told by its health
         self.base_url = f"http://127.0.0.1:{port}"
 
     @property
@@ -59,33 +64,53 @@ class SandboxProcess:
     def restore(self):
         self.control("POST", "/_sandbox/restore")
 
+    def running(self):
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.pid is not None and not process_ended(self.pid)
+
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            return
+        for stop_signal in (signal.SIGTERM, signal.SIGKILL):
+            if not self.running():
+                return
+            os.kill(self.pid, stop_signal)
+            deadline = time.monotonic() + 10
+            while self.running() and time.monotonic() < deadline:
+                time.sleep(0.05)
 
 
-def start_sandbox(*extra_args, port=None):
-    """Start ``python -m powens_sandbox`` on ``port`` (a free one by default) and wait until it answers."""
+def start_sandbox(*extra_args, port=None, detached=False):
+    """Start ``python -m powens_sandbox`` on ``port`` (a free one by default) and wait until it
+    answers. ``detached``: not a child of this process (Odoo's test classes terminate every child
+    they leave), stopped by ``stop`` or, at the latest, once this process has ended."""
     port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "powens_sandbox", "--host", "127.0.0.1", "--port", str(port), *extra_args],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sandbox = SandboxProcess(process, port)
+    command = [sys.executable, "-m", "powens_sandbox", "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    options = {"cwd": PROJECT_ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if detached:
+        # setsid's own process forks the sandbox and exits: the sandbox is left to init.
+        subprocess.run(["setsid", "--fork", *command, "--stop-with", str(os.getpid())], check=True, **options)
+        sandbox = SandboxProcess(port)
+    else:
+        sandbox = SandboxProcess(port, subprocess.Popen(command, **options))
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"powens_sandbox exited with code {process.returncode}")
+        if sandbox.process is not None and not sandbox.running():
+            raise RuntimeError(f"powens_sandbox exited with code {sandbox.process.returncode}")
         try:
-            if requests.get(sandbox.base_url + "/_sandbox/health", timeout=1).json() == {"status": "ok"}:
-                return sandbox
+            health = requests.get(sandbox.base_url + "/_sandbox/health", timeout=1).json()
         except requests.RequestException:
-            time.sleep(0.05)
+            health = {}
+        if health.get("status") == "ok":
+            sandbox.pid = health["pid"]
+            return sandbox
+        time.sleep(0.05)
     sandbox.stop()
     raise RuntimeError("powens_sandbox did not become healthy in time")

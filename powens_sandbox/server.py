@@ -2,6 +2,7 @@
 
 import email.utils
 import logging
+import os
 import signal
 import threading
 
@@ -16,6 +17,21 @@ TICK_SECONDS = 1.0
 def stop_on_signal(_signum, _frame) -> None:
     """SIGTERM ends the server like Ctrl-C does, so the final save still runs."""
     raise KeyboardInterrupt
+
+
+def process_ended(pid: int) -> bool:
+    """Whether process ``pid`` has exited, including an exited one not yet reaped (a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    try:  # Linux tells a zombie by its state
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+    except OSError:
+        return False
 
 
 def request_handler_on(clock):
@@ -39,6 +55,9 @@ def run(config: SandboxConfig) -> None:
 
     def tick_forever():
         while not stop.wait(TICK_SECONDS):
+            if config.stop_with and process_ended(config.stop_with):
+                server.shutdown()  # serve_forever returns: the state is saved as on SIGTERM
+                return
             sandbox.tick()
 
     threading.Thread(target=tick_forever, name="sandbox-ticker", daemon=True).start()

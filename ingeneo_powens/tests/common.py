@@ -52,10 +52,11 @@ _SANDBOXES = {}
 def shared_sandbox(*args):
     """The sandbox this test process runs with the options ``args``, back to its start-up state
     (``/_sandbox/reset``): one process for every class asking for the same options, since
-    starting one costs more than most cases; stopped when the tests end."""
+    starting one costs more than most cases; stopped when the tests end. Detached: Odoo ends
+    each test class by terminating the children the class leaves."""
     sandbox = _SANDBOXES.get(args)
-    if sandbox is None or sandbox.process.poll() is not None:
-        sandbox = _SANDBOXES[args] = start_sandbox(*args)
+    if sandbox is None or not sandbox.running():
+        sandbox = _SANDBOXES[args] = start_sandbox(*args, detached=True)
         atexit.register(sandbox.stop)
     else:
         sandbox.reset()
