@@ -10,7 +10,8 @@ from odoo.tests import TransactionCase, freeze_time, tagged
 from ..models.account_bank_statement_line import AccountBankStatementLine
 from ..models.account_journal_powens_advice import AccountJournal
 from ..models.powens_retrieval import CURSOR_MARGIN, PowensRetrieval
-from ..powens import PowensRateLimited
+from ..powens import PowensClient, PowensRateLimited
+from ..powens.const import BACKOFF_BASE
 from ..powens.values import naive_utc, parse_datetime
 from .common import PowensSandboxMixin, transactions_of
 
@@ -262,11 +263,12 @@ class TestPowensSync(ConnectedBankCase):
         connection): the client retries the page and the pull ends with every movement once.
         (Timeouts are the client's own tests: Odoo's client waits 30 s before giving up.)"""
         self.add_movements(12)
+        retry_delay = PowensClient._retry_delay
         for kind in ("500", "503", "malformed", "drop"):
             with self.subTest(kind=kind):
                 self.account.sudo().last_update_cursor = False
                 self.lines().unlink()
-                injected = []
+                injected, waits = [], []
 
                 def fault_after_first_page(_retrieval, kind=kind, injected=injected):
                     if not injected:
@@ -274,9 +276,18 @@ class TestPowensSync(ConnectedBankCase):
                             self.sandbox.control("POST", "/_sandbox/faults", {"kind": kind, "path": "/transactions"})
                         )
 
-                with patch.object(PowensRetrieval, "_commit_point", fault_after_first_page):
+                def retried_at_once(client, error, retry, waits=waits):
+                    """The wait the client chose, recorded instead of spent: the client's own tests time it."""
+                    waits.append(retry_delay(client, error, retry))
+                    return 0 if waits[-1] is not None else None
+
+                with (
+                    patch.object(PowensRetrieval, "_commit_point", fault_after_first_page),
+                    patch.object(PowensClient, "_retry_delay", retried_at_once),
+                ):
                     self.env["powens.retrieval"]._pull(self.bank, forced=False, page_size=5)
                 self.assertTrue(injected)
+                self.assertEqual(waits, [BACKOFF_BASE], "retried once, after the first back-off")
                 self.assertFalse(self.sandbox.control("GET", "/_sandbox/faults"), "the fault was met")
                 self.assertEqual(sorted(self.lines().mapped("powens_transaction_id")), sorted(self.booked_at_powens()))
 
