@@ -42,13 +42,18 @@ class TestPowensWebhookAttacks(WebhookCaseMixin, HttpCase):
     """Nothing is decompressed, parsed or changed for a delivery not proven to come from Powens."""
 
     def post_measured(self, **options):
-        """POST and return the response, the peak of memory allocated meanwhile in this
+        """POST twice and return a response, the peak of memory allocated meanwhile in this
         process (the server's request thread included) beyond the highest peak of a few
-        requests with an empty body (the test server's own bookkeeping), and the time taken."""
+        requests with an empty body (the test server's own bookkeeping), and the time taken.
+        tracemalloc counts every thread of the process: of the two posts, the lower peak leaves
+        out what another thread (the test runner's reporting) allocated during one of them,
+        while a server that holds the body shows it in both."""
         baseline = max(
             self._peak_of(lambda: self.post(body=b"{}", headers={"BI-Signature": None}))[1] for _attempt in range(3)
         )
-        (response, elapsed), peak = self._peak_of(lambda: self._timed(lambda: self.post(**options)))
+        attempts = [self._peak_of(lambda: self._timed(lambda: self.post(**options))) for _attempt in range(2)]
+        self.assertEqual(len({response.status_code for (response, _elapsed), _peak in attempts}), 1)
+        (response, elapsed), peak = min(attempts, key=lambda attempt: attempt[1])
         return response, max(peak - baseline, 0), elapsed
 
     @staticmethod
