@@ -29,6 +29,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def terminate(process, timeout=10):
+    """End a child process: SIGTERM (its state saved, its coverage written), SIGKILL after ``timeout``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class SandboxProcess:
     """A running sandbox: its URLs, its client application, and its control API."""
 
@@ -71,12 +81,7 @@ class SandboxProcess:
 
     def stop(self):
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            terminate(self.process)
             return
         for stop_signal in (signal.SIGTERM, signal.SIGKILL):
             if not self.running():

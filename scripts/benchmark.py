@@ -30,7 +30,7 @@ from unittest.mock import patch
 import requests
 
 from powens_sandbox.driver import TEST_BANK_NAME
-from powens_sandbox.launcher import start_sandbox
+from powens_sandbox.launcher import start_sandbox, terminate
 from scripts import bench_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -486,12 +486,7 @@ class OdooServer:
         raise RuntimeError(f"Odoo did not answer on {base_url} in time; see {self.log.name}")
 
     def __exit__(self, *exc_info):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, timeout=30)
         self.log.close()
 
 
